@@ -1,0 +1,73 @@
+"""Write audit rows inside the caller's transaction (one business write = one transaction)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+from typing import Any
+
+from django.db import models, transaction
+
+from accounts.models import AuditLog, User
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, Decimal):
+        return str(value)
+    if isinstance(value, dt.date | dt.datetime):
+        return value.isoformat()
+    if isinstance(value, dict):
+        return {str(k): _jsonable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_jsonable(v) for v in value]
+    if isinstance(value, models.Model):
+        return value.pk
+    return value
+
+
+def snapshot(instance: models.Model, fields: list[str]) -> dict[str, Any]:
+    """Plain values of the named fields; encrypted identifiers must be masked by the caller."""
+    return {name: _jsonable(getattr(instance, name if not _is_fk(instance, name) else f"{name}_id")) for name in fields}
+
+
+def _is_fk(instance: models.Model, name: str) -> bool:
+    field = instance._meta.get_field(name)
+    return bool(field.is_relation and field.many_to_one)
+
+
+def audit_record(
+    *,
+    actor: User | None,
+    action: str,
+    obj: models.Model | None = None,
+    object_type: str | None = None,
+    object_id: str | int | None = None,
+    region_code: str = "",
+    before: dict[str, Any] | None = None,
+    after: dict[str, Any] | None = None,
+    reason: str = "",
+    actor_label: str | None = None,
+) -> AuditLog:
+    if not transaction.get_connection().in_atomic_block:
+        raise RuntimeError("audit_record must run inside the business write's transaction")
+    if obj is not None:
+        object_type = object_type or obj._meta.label_lower
+        object_id = obj.pk if object_id is None else object_id
+    label = actor_label or (actor.username if actor is not None else "system")
+    return AuditLog.objects.create(
+        actor=actor,
+        actor_label=label,
+        action=action,
+        object_type=object_type or "",
+        object_id=str(object_id or ""),
+        region_code=region_code,
+        before=_jsonable(before) if before is not None else None,
+        after=_jsonable(after) if after is not None else None,
+        reason=reason,
+    )
+
+
+def diff(before: dict[str, Any], after: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Only the keys that changed, for compact before/after rows."""
+    keys = [k for k in after if before.get(k) != after.get(k)]
+    return {k: before.get(k) for k in keys}, {k: after.get(k) for k in keys}

@@ -1,0 +1,218 @@
+"""Writes on households and members. Each function is one transaction with its audit row."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from decimal import Decimal
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.utils.translation import gettext as _
+
+from accounts.audit import audit_record, diff
+from accounts.crypto import blind_index, mask_id
+from accounts.errors import BusinessError
+from accounts.models import Region, User
+from applications.ids import parse_resident_id
+from applications.models import Household, IncomeItem, Member, Vehicle
+
+HOUSEHOLD_FIELDS = [
+    "street", "community", "address", "bank_name", "financial_assets", "homes",
+    "business_employs_others_12m", "business_avg_monthly_net_profit", "medical_expense_annual",
+    "education_expense_annual", "rehabilitation_expense_annual",
+]
+MEMBER_FIELDS = [
+    "name", "relation", "lives_together", "excluded", "disability_grade", "disability_kind",
+    "serious_illness", "student", "work_capacity", "adl_incapable", "has_able_supporter", "care_mode",
+]
+
+
+def household_snapshot(household: Household) -> dict[str, Any]:
+    """Audit view of a household: plain fields, masked identifiers, members and incomes."""
+    data: dict[str, Any] = {
+        f: (getattr(household, f"{f}_id") if f in {"street", "community"} else getattr(household, f))
+        for f in HOUSEHOLD_FIELDS
+    }
+    data["phone"] = household.phone_masked
+    data["bank_account"] = household.bank_account_masked
+    data["vehicles"] = [[str(v.price), v.business_use] for v in household.vehicles.all()]
+    data["members"] = [member_snapshot(m) for m in household.members.all()]
+    return data
+
+
+def member_snapshot(member: Member) -> dict[str, Any]:
+    data = {f: getattr(member, f) for f in MEMBER_FIELDS}
+    data["id"] = member.id_masked
+    data["active"] = member.active
+    data["incomes"] = [[i.kind, str(i.monthly)] for i in member.incomes.all()]
+    return data
+
+
+def _check_community(street: Region, community: Region) -> None:
+    if street.level != Region.Level.STREET:
+        raise ValidationError({"street": _("请选择街道(乡镇)。")})
+    if community.parent_id != street.code:
+        raise ValidationError({"community": _("社区(村)不属于所选街道。")})
+
+
+def _apply_member(member: Member, data: Mapping[str, Any]) -> None:
+    for field in MEMBER_FIELDS:
+        if field in data:
+            value = data[field]
+            setattr(member, field, "" if value is None and field in {"excluded", "disability_kind", "work_capacity"} else value)
+    if "health_notes" in data:
+        member.health_notes = data["health_notes"] or ""
+    if "id_number" in data:
+        rid = parse_resident_id(data["id_number"])
+        member.id_number = rid.number
+        member.id_index = blind_index(rid.number)
+        member.id_masked = mask_id(rid.number)
+        member.birth_date = rid.birth_date
+        member.sex = rid.sex
+
+
+def _save_member(member: Member) -> None:
+    try:
+        with transaction.atomic():
+            member.save()
+    except IntegrityError as exc:
+        if "member_id_active_once" in str(exc):
+            raise ValidationError(
+                {"id_number": _("身份证号码 %(id)s 已是其他在册家庭的成员。") % {"id": member.id_masked}}
+            ) from None
+        raise
+
+
+def _replace_incomes(member: Member, incomes: Iterable[Mapping[str, Any]]) -> None:
+    member.incomes.all().delete()
+    IncomeItem.objects.bulk_create(
+        IncomeItem(member=member, kind=i["kind"], monthly=Decimal(i["monthly"]), note=i.get("note", ""))
+        for i in incomes
+    )
+
+
+def _check_ids_unique_in_request(members: list[Mapping[str, Any]]) -> None:
+    seen: set[str] = set()
+    for m in members:
+        number = str(m.get("id_number", "")).strip().upper()
+        if number in seen:
+            raise ValidationError({"members": _("同一身份证号码在本户中重复填写。")})
+        seen.add(number)
+
+
+@transaction.atomic
+def household_create(*, actor: User, data: Mapping[str, Any]) -> Household:
+    """Create a household with its members, incomes and vehicles (one transaction, one audit row)."""
+    street: Region = data["street"]
+    community: Region = data["community"]
+    _check_community(street, community)
+    members = list(data.get("members", []))
+    if not members:
+        raise ValidationError({"members": _("至少需要登记一名家庭成员。")})
+    _check_ids_unique_in_request(members)
+    household = Household(created_by=actor)
+    for field in HOUSEHOLD_FIELDS:
+        if field in data:
+            setattr(household, field, data[field])
+    household.phone = data.get("phone", "") or ""
+    household.bank_account = data.get("bank_account", "") or ""
+    household.save()
+    for m in members:
+        member = Member(household=household)
+        _apply_member(member, m)
+        _save_member(member)
+        _replace_incomes(member, m.get("incomes", []))
+    Vehicle.objects.bulk_create(
+        Vehicle(household=household, price=Decimal(v["price"]), business_use=bool(v.get("business_use", False)),
+                description=v.get("description", ""))
+        for v in data.get("vehicles", [])
+    )
+    audit_record(actor=actor, action="household.create", obj=household, region_code=household.street_id,
+                 after=household_snapshot(household))
+    return household
+
+
+@transaction.atomic
+def household_update(*, actor: User, household: Household, data: Mapping[str, Any], reason: str = "") -> Household:
+    """Update household-level fields (and vehicles when given); members change via member_* services."""
+    household = Household.objects.select_for_update().get(pk=household.pk)
+    before = household_snapshot(household)
+    street = data.get("street", household.street)
+    community = data.get("community", household.community)
+    _check_community(street, community)
+    for field in HOUSEHOLD_FIELDS:
+        if field in data:
+            setattr(household, field, data[field])
+    for field in ("phone", "bank_account"):
+        if field in data:
+            setattr(household, field, data[field] or "")
+    household.save()
+    if "vehicles" in data:
+        household.vehicles.all().delete()
+        Vehicle.objects.bulk_create(
+            Vehicle(household=household, price=Decimal(v["price"]), business_use=bool(v.get("business_use", False)),
+                    description=v.get("description", ""))
+            for v in data["vehicles"]
+        )
+    after = household_snapshot(household)
+    if before == after:
+        return household
+    b, a = diff(before, after)
+    audit_record(actor=actor, action="household.update", obj=household, region_code=household.street_id,
+                 before=b, after=a, reason=reason)
+    return household
+
+
+@transaction.atomic
+def member_add(*, actor: User, household: Household, data: Mapping[str, Any]) -> Member:
+    household = Household.objects.select_for_update().get(pk=household.pk)
+    member = Member(household=household)
+    _apply_member(member, data)
+    _save_member(member)
+    _replace_incomes(member, data.get("incomes", []))
+    audit_record(actor=actor, action="member.add", obj=member, region_code=household.street_id,
+                 after=member_snapshot(member))
+    return member
+
+
+@transaction.atomic
+def member_update(*, actor: User, member: Member, data: Mapping[str, Any], reason: str = "") -> Member:
+    member = Member.objects.select_for_update().select_related("household").get(pk=member.pk)
+    before = member_snapshot(member)
+    _apply_member(member, data)
+    _save_member(member)
+    if "incomes" in data:
+        _replace_incomes(member, data["incomes"])
+    after = member_snapshot(member)
+    if before != after:
+        b, a = diff(before, after)
+        audit_record(actor=actor, action="member.update", obj=member, region_code=member.household.street_id,
+                     before=b, after=a, reason=reason)
+    return member
+
+
+@transaction.atomic
+def member_deactivate(*, actor: User, member: Member, reason: str) -> Member:
+    if not reason.strip():
+        raise ValidationError({"reason": _("请填写移出家庭的原因。")})
+    member = Member.objects.select_for_update().select_related("household").get(pk=member.pk)
+    if not member.active:
+        return member
+    member.active = False
+    member.save(update_fields=["active"])
+    audit_record(actor=actor, action="member.deactivate", obj=member, region_code=member.household.street_id,
+                 before={"active": True}, after={"active": False}, reason=reason)
+    return member
+
+
+@transaction.atomic
+def member_reveal_id(*, actor: User, member: Member, reason: str) -> str:
+    """Return the full resident ID: needs the permission and a reason, and is audited."""
+    if not (actor.is_superuser or actor.can_reveal_ids):
+        raise BusinessError(_("您没有查看完整身份证号码的权限。"), code="reveal_forbidden", status=403)
+    if len(reason.strip()) < 4:
+        raise ValidationError({"reason": _("请填写查看完整身份证号码的理由(至少4个字)。")})
+    audit_record(actor=actor, action="member.reveal_id", obj=member, region_code=member.household.street_id,
+                 reason=reason.strip())
+    return member.id_number

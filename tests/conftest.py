@@ -1,0 +1,87 @@
+"""Fixed personas (STYLE §9): clerk/reviewers/approver of street A, clerk of street B who must be
+refused, county supervisors of 蜀山区 and 肥西县, a city administrator. Regions come from the
+data migration (real NBS codes)."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+import pytest
+
+from accounts.models import Region, Role, User
+from tests.support import COMMUNITY_A, STREET_A, STREET_B, household_payload
+
+
+@pytest.fixture(autouse=True)
+def _celery_eager(request: pytest.FixtureRequest) -> Any:
+    """Unit tests run Celery tasks in-process; tests marked celery_worker use the real broker."""
+    from hefei_aid.celery import app
+
+    if request.node.get_closest_marker("celery_worker"):
+        yield
+        return
+    old = app.conf.task_always_eager, app.conf.task_eager_propagates
+    app.conf.task_always_eager = True
+    app.conf.task_eager_propagates = True
+    yield
+    app.conf.task_always_eager, app.conf.task_eager_propagates = old
+
+
+def _user(username: str, role: str, region: str, **extra: Any) -> User:
+    user = User.objects.create_user(username=username, password="pw-Test-12345", role=role, region_id=region,
+                                    full_name=username, **extra)
+    return user
+
+
+@pytest.fixture
+def clerk_a(db: Any) -> User:
+    return _user("clerk_a", Role.CLERK, STREET_A)
+
+
+@pytest.fixture
+def reviewer_a(db: Any) -> User:
+    return _user("reviewer_a", Role.REVIEWER, STREET_A)
+
+
+@pytest.fixture
+def reviewer_a2(db: Any) -> User:
+    return _user("reviewer_a2", Role.REVIEWER, STREET_A)
+
+
+@pytest.fixture
+def approver_a(db: Any) -> User:
+    return _user("approver_a", Role.APPROVER, STREET_A, can_reveal_ids=True)
+
+
+@pytest.fixture
+def clerk_b(db: Any) -> User:
+    return _user("clerk_b", Role.CLERK, STREET_B)
+
+
+@pytest.fixture
+def supervisor_shushan(db: Any) -> User:
+    return _user("supervisor_shushan", Role.SUPERVISOR, "340104", can_reveal_ids=True)
+
+
+@pytest.fixture
+def supervisor_feixi(db: Any) -> User:
+    return _user("supervisor_feixi", Role.SUPERVISOR, "340123")
+
+
+@pytest.fixture
+def city_admin(db: Any) -> User:
+    return _user("city_admin", Role.ADMIN, "3401", is_staff=True)
+
+
+@pytest.fixture
+def household_a(clerk_a: User) -> Any:
+    from applications.services import household_create
+
+    data = household_payload()
+    data["street"] = Region.objects.get(code=STREET_A)
+    data["community"] = Region.objects.get(code=COMMUNITY_A)
+    for m in data["members"]:
+        for i in m.get("incomes", []):
+            i["monthly"] = Decimal(i["monthly"])
+    return household_create(actor=clerk_a, data=data)
