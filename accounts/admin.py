@@ -19,7 +19,10 @@ class UserAdmin(BaseUserAdmin):
     list_filter = ["role", "is_active"]
     search_fields = ["username", "full_name"]
     raw_id_fields = ["region"]
-    fieldsets = (*BaseUserAdmin.fieldsets, (_("岗位与辖区"), {"fields": ("full_name", "role", "region", "can_reveal_ids")}))  # type: ignore[misc]
+    fieldsets = (
+        *BaseUserAdmin.fieldsets,
+        (_("岗位与辖区"), {"fields": ("full_name", "role", "region", "can_reveal_ids")}),
+    )  # type: ignore[misc]
 
 
 @admin.register(AuditLog)

@@ -5,11 +5,23 @@ from __future__ import annotations
 from typing import Any
 
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.http import HttpRequest
 from rest_framework import status
+from rest_framework.exceptions import NotAuthenticated
+from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
 from accounts.errors import BusinessError
+from accounts.models import User
+
+
+def staff_user(request: HttpRequest | Request) -> User:
+    """The signed-in staff user of a request that passed IsActiveStaff / login_required."""
+    user = request.user
+    if not isinstance(user, User) or not user.is_active:
+        raise NotAuthenticated()
+    return user
 
 
 def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:

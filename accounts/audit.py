@@ -11,6 +11,14 @@ from django.db import models, transaction
 from accounts.models import AuditLog, User
 
 
+# Chinese labels for audit actions; each app registers its own in AppConfig.ready().
+ACTION_LABELS: dict[str, str] = {"crypto.rotate_keys": "密钥轮换"}
+
+
+def register_action_labels(labels: dict[str, str]) -> None:
+    ACTION_LABELS.update(labels)
+
+
 def _jsonable(value: Any) -> Any:
     if isinstance(value, Decimal):
         return str(value)

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 from accounts.models import Region, Role, User
 
-DEMO_PASSWORD = "Hefei-demo-2026"
+DEMO_PASSWORD = "Hefei-demo-2026"  # noqa: S105 (published demo accounts)
 
 # (username, full name, role, region code, can reveal IDs)
 STAFF: list[tuple[str, str, str, str, bool]] = [

@@ -32,9 +32,7 @@ class Region(models.Model):
     parent = models.ForeignKey(
         "self", on_delete=models.PROTECT, null=True, blank=True, related_name="children", verbose_name=_("上级")
     )
-    standard_area = models.CharField(
-        _("标准区域"), max_length=10, choices=StandardArea.choices, blank=True, default=""
-    )
+    standard_area = models.CharField(_("标准区域"), max_length=10, choices=StandardArea.choices, blank=True, default="")
     service_brand = models.CharField(_("服务品牌(一街一品)"), max_length=64, blank=True, default="")
 
     class Meta:
@@ -124,6 +122,12 @@ class AuditLog(models.Model):
             models.Index(fields=["object_type", "object_id"], name="audit_object"),
             models.Index(fields=["region_code"], name="audit_region_like", opclasses=["varchar_pattern_ops"]),
         ]
+
+    @property
+    def action_display(self) -> str:
+        from accounts.audit import ACTION_LABELS
+
+        return ACTION_LABELS.get(self.action, self.action)
 
     def __str__(self) -> str:
         return f"{self.at:%Y-%m-%d %H:%M} {self.actor_label} {self.action} {self.object_type}#{self.object_id}"

@@ -12,6 +12,7 @@ from rest_framework.decorators import action
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from accounts.api import staff_user
 from accounts.selectors import region_visible_to
 from applications import selectors, services
 from applications.models import Household, Member
@@ -44,7 +45,10 @@ def _require_street_in_scope(request: Request, data: dict[str, Any]) -> None:
 
 
 class HouseholdViewSet(
-    mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.CreateModelMixin, mixins.UpdateModelMixin,
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.CreateModelMixin,
+    mixins.UpdateModelMixin,
     viewsets.GenericViewSet[Household],
 ):
     """Households of the caller's area; another street's household is a 404."""
@@ -65,7 +69,7 @@ class HouseholdViewSet(
         ser = HouseholdInSerializer(data=request.data)
         ser.is_valid(raise_exception=True)
         _require_street_in_scope(request, ser.validated_data)
-        household = services.household_create(actor=request.user, data=ser.validated_data)
+        household = services.household_create(actor=staff_user(request), data=ser.validated_data)
         household = self.get_queryset().get(pk=household.pk)
         return Response(HouseholdOutSerializer(household).data, status=status.HTTP_201_CREATED)
 
@@ -76,8 +80,9 @@ class HouseholdViewSet(
         ser.is_valid(raise_exception=True)
         data = {k: v for k, v in ser.validated_data.items() if k != "members"}
         _require_street_in_scope(request, data)
-        services.household_update(actor=request.user, household=household, data=data,
-                                  reason=str(request.data.get("reason", "")))
+        services.household_update(
+            actor=staff_user(request), household=household, data=data, reason=str(request.data.get("reason", ""))
+        )
         return Response(HouseholdOutSerializer(self.get_queryset().get(pk=household.pk)).data)
 
     @extend_schema(request=MemberInSerializer, responses={201: MemberOutSerializer})
@@ -86,7 +91,7 @@ class HouseholdViewSet(
         household = self.get_object()
         ser = MemberInSerializer(data=request.data)
         ser.is_valid(raise_exception=True)
-        member = services.member_add(actor=request.user, household=household, data=ser.validated_data)
+        member = services.member_add(actor=staff_user(request), household=household, data=ser.validated_data)
         return Response(MemberOutSerializer(member).data, status=status.HTTP_201_CREATED)
 
 
@@ -105,8 +110,12 @@ class MemberViewSet(viewsets.GenericViewSet[Member]):
         member = self.get_object()
         ser = MemberInSerializer(data=request.data, partial=True)
         ser.is_valid(raise_exception=True)
-        member = services.member_update(actor=request.user, member=member, data=ser.validated_data,
-                                        reason=str(request.data.get("reason", "")))
+        member = services.member_update(
+            actor=staff_user(request),
+            member=member,
+            data=ser.validated_data,
+            reason=str(request.data.get("reason", "")),
+        )
         return Response(MemberOutSerializer(member).data)
 
     @extend_schema(
@@ -119,5 +128,7 @@ class MemberViewSet(viewsets.GenericViewSet[Member]):
         member = get_object_or_404(self.get_queryset().select_related("household"), pk=pk)
         ser = RevealSerializer(data=request.data)
         ser.is_valid(raise_exception=True)
-        number = services.member_reveal_id(actor=request.user, member=member, reason=ser.validated_data["reason"])
+        number = services.member_reveal_id(
+            actor=staff_user(request), member=member, reason=ser.validated_data["reason"]
+        )
         return Response({"id_number": number})

@@ -42,14 +42,24 @@ def _birth(rng: random.Random, age_lo: int, age_hi: int) -> dt.date:
     return dt.date(TODAY.year - age, rng.randint(1, 12), rng.randint(1, 28))
 
 
-def _member(rng: random.Random, ids: IdFactory, county: str, relation: str, age: tuple[int, int],
-            incomes: list[tuple[str, int]] | None = None, **extra: Any) -> dict[str, Any]:
+def _member(
+    rng: random.Random,
+    ids: IdFactory,
+    county: str,
+    relation: str,
+    age: tuple[int, int],
+    incomes: list[tuple[str, int]] | None = None,
+    **extra: Any,
+) -> dict[str, Any]:
     male = rng.random() < 0.5
     birth = _birth(rng, *age)
     name = rng.choice(SURNAMES) + "".join(rng.choice(GIVEN) for _ in range(rng.choice([1, 2])))
     return {
-        "name": name, "id_number": ids.make(county, birth, male), "relation": relation,
-        "incomes": [{"kind": k, "monthly": Decimal(v)} for k, v in (incomes or [])], **extra,
+        "name": name,
+        "id_number": ids.make(county, birth, male),
+        "relation": relation,
+        "incomes": [{"kind": k, "monthly": Decimal(v)} for k, v in (incomes or [])],
+        **extra,
     }
 
 
@@ -57,53 +67,97 @@ def _profile(kind: str, rng: random.Random, ids: IdFactory, county: str, s: int)
     m = lambda *a, **k: _member(rng, ids, county, *a, **k)  # noqa: E731
     hh: dict[str, Any] = {"financial_assets": Decimal(rng.randint(0, 8) * 1000), "homes": 1}
     if kind == "tekun_elder":
-        hh["members"] = [m("self", (62, 88), [("resident_basic_pension", 165), ("other", rng.randint(0, 300))],
-                           has_able_supporter=False, adl_incapable=rng.choice([0, 0, 1, 2, 3, 4, 6]),
-                           care_mode=rng.choice(["home", "home", "institutional"]))]
+        hh["members"] = [
+            m(
+                "self",
+                (62, 88),
+                [("resident_basic_pension", 165), ("other", rng.randint(0, 300))],
+                has_able_supporter=False,
+                adl_incapable=rng.choice([0, 0, 1, 2, 3, 4, 6]),
+                care_mode=rng.choice(["home", "home", "institutional"]),
+            )
+        ]
     elif kind == "tekun_disabled":
-        hh["members"] = [m("self", (25, 55), [], disability_grade=rng.choice([1, 2]), disability_kind="intellectual",
-                           has_able_supporter=False, adl_incapable=rng.randint(2, 6))]
+        hh["members"] = [
+            m(
+                "self",
+                (25, 55),
+                [],
+                disability_grade=rng.choice([1, 2]),
+                disability_kind="intellectual",
+                has_able_supporter=False,
+                adl_incapable=rng.randint(2, 6),
+            )
+        ]
     elif kind == "dibao_family":
         wage = rng.randint(1100, 2000)
-        hh["members"] = [m("self", (30, 50), [("wage", wage)]), m("spouse", (30, 50), [], serious_illness=rng.random() < 0.4),
-                         m("child", (6, 16), [], student=True)]
+        hh["members"] = [
+            m("self", (30, 50), [("wage", wage)]),
+            m("spouse", (30, 50), [], serious_illness=rng.random() < 0.4),
+            m("child", (6, 16), [], student=True),
+        ]
         if rng.random() < 0.3:
             hh["members"].append(m("parent", (65, 80), [("resident_basic_pension", 165)]))
     elif kind == "dibao_elderly":
-        hh["members"] = [m("self", (62, 80), [("pension", rng.randint(200, 500))]),
-                         m("spouse", (60, 80), [("pension", rng.randint(100, 400))])]
+        hh["members"] = [
+            m("self", (62, 80), [("pension", rng.randint(200, 500))]),
+            m("spouse", (60, 80), [("pension", rng.randint(100, 400))]),
+        ]
     elif kind == "single_person":
-        hh["members"] = [m("self", (40, 55), [("wage", s + rng.randint(900, 1400))]),
-                         m("spouse", (40, 55), [("wage", s + rng.randint(300, 700))]),
-                         m("child", (18, 30), [], disability_grade=1, disability_kind="physical")]
+        hh["members"] = [
+            m("self", (40, 55), [("wage", s + rng.randint(900, 1400))]),
+            m("spouse", (40, 55), [("wage", s + rng.randint(300, 700))]),
+            m("child", (18, 30), [], disability_grade=1, disability_kind="physical"),
+        ]
     elif kind == "low_income":
-        hh["members"] = [m("self", (35, 55), [("wage", int(s * 1.9) + rng.randint(0, 300))]),
-                         m("spouse", (35, 55), [("wage", int(s * 1.4) + rng.randint(0, 300))]),
-                         m("child", (8, 16), [("scholarship", 200)], student=True)]
+        hh["members"] = [
+            m("self", (35, 55), [("wage", int(s * 1.9) + rng.randint(0, 300))]),
+            m("spouse", (35, 55), [("wage", int(s * 1.4) + rng.randint(0, 300))]),
+            m("child", (8, 16), [("scholarship", 200)], student=True),
+        ]
     elif kind == "expenditure":
-        hh["members"] = [m("self", (40, 58), [("wage", int(s * 1.6))]), m("spouse", (40, 58), [("wage", int(s * 1.3))]),
-                         m("child", (10, 17), [], serious_illness=True, student=True)]
+        hh["members"] = [
+            m("self", (40, 58), [("wage", int(s * 1.6))]),
+            m("spouse", (40, 58), [("wage", int(s * 1.3))]),
+            m("child", (10, 17), [], serious_illness=True, student=True),
+        ]
         hh["medical_expense_annual"] = Decimal(rng.randint(40, 90) * 1000)
     elif kind == "above_line":
-        hh["members"] = [m("self", (30, 55), [("wage", rng.randint(5000, 9000))]), m("spouse", (30, 55), [("wage", 3500)])]
+        hh["members"] = [
+            m("self", (30, 55), [("wage", rng.randint(5000, 9000))]),
+            m("spouse", (30, 55), [("wage", 3500)]),
+        ]
     elif kind == "property_fail":
         hh["members"] = [m("self", (35, 55), [("wage", 800)]), m("spouse", (35, 55), [])]
         which = rng.choice(["car", "homes", "money"])
         if which == "car":
-            hh["vehicles"] = [{"price": Decimal(rng.randint(90, 200) * 1000), "business_use": False, "description": "小轿车"}]
+            hh["vehicles"] = [
+                {"price": Decimal(rng.randint(90, 200) * 1000), "business_use": False, "description": "小轿车"}
+            ]
         elif which == "homes":
             hh["homes"] = 2
         else:
             hh["financial_assets"] = Decimal(s * 2 * 40)
     elif kind == "excluded_member":
-        hh["members"] = [m("self", (35, 50), [("wage", 1300)]), m("child", (5, 12), [], student=True),
-                         m("spouse", (35, 50), [("wage", 3000)], excluded="prison")]
+        hh["members"] = [
+            m("self", (35, 50), [("wage", 1300)]),
+            m("child", (5, 12), [], student=True),
+            m("spouse", (35, 50), [("wage", 3000)], excluded="prison"),
+        ]
     return hh
 
 
 PROFILES = [
-    ("tekun_elder", 24), ("tekun_disabled", 8), ("dibao_family", 40), ("dibao_elderly", 24), ("single_person", 16),
-    ("low_income", 30), ("expenditure", 16), ("above_line", 16), ("property_fail", 16), ("excluded_member", 10),
+    ("tekun_elder", 24),
+    ("tekun_disabled", 8),
+    ("dibao_family", 40),
+    ("dibao_elderly", 24),
+    ("single_person", 16),
+    ("low_income", 30),
+    ("expenditure", 16),
+    ("above_line", 16),
+    ("property_fail", 16),
+    ("excluded_member", 10),
 ]
 ROADS = ["长江西路", "潜山路", "黄山路", "望江西路", "合作化路", "芜湖路", "徽州大道", "宁国路", "金寨路", "紫云路"]
 
@@ -124,13 +178,16 @@ def load(context: DemoContext) -> None:
             s = 881 if county == "340123" else 924
             data = _profile(kind, rng, ids, county, s)
             community = rng.choice(communities[street])
-            data.update({
-                "street": Region.objects.get(code=street), "community": community,
-                "address": f"{rng.choice(ROADS)}{rng.randint(1, 399)}号{rng.randint(1, 30)}栋{rng.randint(101, 1802)}室",
-                "phone": f"1{rng.choice('3589')}{rng.randint(100000000, 999999999)}",
-                "bank_name": rng.choice(["合肥科技农村商业银行", "中国邮政储蓄银行", "徽商银行"]),
-                "bank_account": f"6228{rng.randint(10**14, 10**15 - 1)}",
-            })
+            data.update(
+                {
+                    "street": Region.objects.get(code=street),
+                    "community": community,
+                    "address": f"{rng.choice(ROADS)}{rng.randint(1, 399)}号{rng.randint(1, 30)}栋{rng.randint(101, 1802)}室",
+                    "phone": f"1{rng.choice('3589')}{rng.randint(100000000, 999999999)}",
+                    "bank_name": rng.choice(["合肥科技农村商业银行", "中国邮政储蓄银行", "徽商银行"]),
+                    "bank_account": f"6228{rng.randint(10**14, 10**15 - 1)}",
+                }
+            )
             data.setdefault("medical_expense_annual", Decimal(rng.randint(0, 6) * 500))
             household_create(actor=clerks[street], data=data)
             n += 1

@@ -18,7 +18,6 @@ from django.utils.translation import gettext_lazy as _
 from accounts.crypto import EncryptedTextField, mask_account, mask_phone
 from accounts.models import Region
 
-MONEY = {"max_digits": 14, "decimal_places": 2}
 ZERO = Decimal("0")
 
 
@@ -93,11 +92,17 @@ class CareMode(models.TextChoices):
 
 class Household(models.Model):
     street = models.ForeignKey(
-        Region, on_delete=models.PROTECT, related_name="+", verbose_name=_("街道(乡镇)"),
+        Region,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("街道(乡镇)"),
         limit_choices_to={"level": Region.Level.STREET},
     )
     community = models.ForeignKey(
-        Region, on_delete=models.PROTECT, related_name="+", verbose_name=_("社区(村)"),
+        Region,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("社区(村)"),
         limit_choices_to={"level": Region.Level.COMMUNITY},
     )
     address = models.CharField(_("户籍地址"), max_length=200)
@@ -105,13 +110,17 @@ class Household(models.Model):
     bank_name = models.CharField(_("开户银行"), max_length=64, blank=True, default="")
     bank_account = EncryptedTextField(_("银行账号"), blank=True, default="")
 
-    financial_assets = models.DecimalField(_("金融资产(元)"), **MONEY, default=ZERO)
+    financial_assets = models.DecimalField(_("金融资产(元)"), max_digits=14, decimal_places=2, default=ZERO)
     homes = models.PositiveSmallIntegerField(_("住房套数"), default=1)
     business_employs_others_12m = models.BooleanField(_("经营企业雇工满12个月"), default=False)
-    business_avg_monthly_net_profit = models.DecimalField(_("企业月均净利润(元)"), **MONEY, default=ZERO)
-    medical_expense_annual = models.DecimalField(_("年自付医疗支出(元)"), **MONEY, default=ZERO)
-    education_expense_annual = models.DecimalField(_("年教育支出(元)"), **MONEY, default=ZERO)
-    rehabilitation_expense_annual = models.DecimalField(_("年残疾康复支出(元)"), **MONEY, default=ZERO)
+    business_avg_monthly_net_profit = models.DecimalField(
+        _("企业月均净利润(元)"), max_digits=14, decimal_places=2, default=ZERO
+    )
+    medical_expense_annual = models.DecimalField(_("年自付医疗支出(元)"), max_digits=14, decimal_places=2, default=ZERO)
+    education_expense_annual = models.DecimalField(_("年教育支出(元)"), max_digits=14, decimal_places=2, default=ZERO)
+    rehabilitation_expense_annual = models.DecimalField(
+        _("年残疾康复支出(元)"), max_digits=14, decimal_places=2, default=ZERO
+    )
 
     created_at = models.DateTimeField(_("建档时间"), auto_now_add=True)
     updated_at = models.DateTimeField(_("更新时间"), auto_now=True)
@@ -192,7 +201,9 @@ class Member(models.Model):
         ordering = ["household_id", "id"]
         constraints = [
             models.UniqueConstraint(
-                fields=["id_index"], condition=Q(active=True), name="member_id_active_once",
+                fields=["id_index"],
+                condition=Q(active=True),
+                name="member_id_active_once",
                 violation_error_message=_("该身份证号码已是其他在册家庭的成员。"),
             ),
             models.CheckConstraint(condition=Q(adl_incapable__lte=6), name="member_adl_0_6"),
@@ -213,7 +224,7 @@ class Member(models.Model):
 class IncomeItem(models.Model):
     member = models.ForeignKey(Member, on_delete=models.CASCADE, related_name="incomes", verbose_name=_("成员"))
     kind = models.CharField(_("收入类型"), max_length=32, choices=IncomeKind.choices)
-    monthly = models.DecimalField(_("月均金额(元)"), **MONEY)
+    monthly = models.DecimalField(_("月均金额(元)"), max_digits=14, decimal_places=2)
     note = models.CharField(_("说明"), max_length=200, blank=True, default="")
 
     class Meta:
@@ -228,7 +239,7 @@ class IncomeItem(models.Model):
 class Vehicle(models.Model):
     household = models.ForeignKey(Household, on_delete=models.CASCADE, related_name="vehicles", verbose_name=_("家庭"))
     description = models.CharField(_("车辆说明"), max_length=100, blank=True, default="")
-    price = models.DecimalField(_("车辆价格(元)"), **MONEY)
+    price = models.DecimalField(_("车辆价格(元)"), max_digits=14, decimal_places=2)
     business_use = models.BooleanField(_("营运车辆"), default=False)
 
     class Meta:

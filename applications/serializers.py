@@ -22,12 +22,15 @@ from applications.models import (
     WorkCapacity,
 )
 
-MONEY = {"max_digits": 14, "decimal_places": 2, "min_value": Decimal("0")}
+
+def money(**kwargs: Any) -> serializers.DecimalField:
+    """A non-negative yuan amount with two decimals."""
+    return serializers.DecimalField(max_digits=14, decimal_places=2, min_value=Decimal("0"), **kwargs)
 
 
 class IncomeSerializer(serializers.ModelSerializer[IncomeItem]):
     kind = serializers.ChoiceField(choices=IncomeKind.choices)
-    monthly = serializers.DecimalField(**MONEY)
+    monthly = money()
 
     class Meta:
         model = IncomeItem
@@ -35,7 +38,7 @@ class IncomeSerializer(serializers.ModelSerializer[IncomeItem]):
 
 
 class VehicleSerializer(serializers.ModelSerializer[Vehicle]):
-    price = serializers.DecimalField(**MONEY)
+    price = money()
 
     class Meta:
         model = Vehicle
@@ -51,9 +54,24 @@ class MemberOutSerializer(serializers.ModelSerializer[Member]):
     class Meta:
         model = Member
         fields = [
-            "id", "name", "id_number", "birth_date", "sex", "relation", "lives_together", "excluded",
-            "disability_grade", "disability_kind", "serious_illness", "student", "work_capacity",
-            "adl_incapable", "has_able_supporter", "care_mode", "active", "incomes",
+            "id",
+            "name",
+            "id_number",
+            "birth_date",
+            "sex",
+            "relation",
+            "lives_together",
+            "excluded",
+            "disability_grade",
+            "disability_kind",
+            "serious_illness",
+            "student",
+            "work_capacity",
+            "adl_incapable",
+            "has_able_supporter",
+            "care_mode",
+            "active",
+            "incomes",
         ]
 
 
@@ -101,10 +119,26 @@ class HouseholdOutSerializer(serializers.ModelSerializer[Household]):
     class Meta:
         model = Household
         fields = [
-            "id", "street", "street_name", "community", "community_name", "address", "phone", "bank_name",
-            "bank_account", "financial_assets", "homes", "business_employs_others_12m",
-            "business_avg_monthly_net_profit", "medical_expense_annual", "education_expense_annual",
-            "rehabilitation_expense_annual", "members", "vehicles", "created_at", "updated_at",
+            "id",
+            "street",
+            "street_name",
+            "community",
+            "community_name",
+            "address",
+            "phone",
+            "bank_name",
+            "bank_account",
+            "financial_assets",
+            "homes",
+            "business_employs_others_12m",
+            "business_avg_monthly_net_profit",
+            "medical_expense_annual",
+            "education_expense_annual",
+            "rehabilitation_expense_annual",
+            "members",
+            "vehicles",
+            "created_at",
+            "updated_at",
         ]
 
 
@@ -112,18 +146,23 @@ class HouseholdInSerializer(serializers.Serializer[Any]):
     street = serializers.PrimaryKeyRelatedField(queryset=Region.objects.filter(level=Region.Level.STREET))
     community = serializers.PrimaryKeyRelatedField(queryset=Region.objects.filter(level=Region.Level.COMMUNITY))
     address = serializers.CharField(max_length=200)
-    phone = serializers.RegexField(r"^1[3-9]\d{9}$|^0\d{2,3}-?\d{7,8}$", required=False, allow_blank=True,
-                                   error_messages={"invalid": _("请输入有效的手机号或固定电话。")})
+    phone = serializers.RegexField(
+        r"^1[3-9]\d{9}$|^0\d{2,3}-?\d{7,8}$",
+        required=False,
+        allow_blank=True,
+        error_messages={"invalid": _("请输入有效的手机号或固定电话。")},
+    )
     bank_name = serializers.CharField(max_length=64, required=False, allow_blank=True)
-    bank_account = serializers.RegexField(r"^\d{12,30}$", required=False, allow_blank=True,
-                                          error_messages={"invalid": _("银行账号应为12-30位数字。")})
-    financial_assets = serializers.DecimalField(**MONEY, default=Decimal("0"))
+    bank_account = serializers.RegexField(
+        r"^\d{12,30}$", required=False, allow_blank=True, error_messages={"invalid": _("银行账号应为12-30位数字。")}
+    )
+    financial_assets = money(default=Decimal("0"))
     homes = serializers.IntegerField(min_value=0, max_value=50, default=1)
     business_employs_others_12m = serializers.BooleanField(default=False)
-    business_avg_monthly_net_profit = serializers.DecimalField(**MONEY, default=Decimal("0"))
-    medical_expense_annual = serializers.DecimalField(**MONEY, default=Decimal("0"))
-    education_expense_annual = serializers.DecimalField(**MONEY, default=Decimal("0"))
-    rehabilitation_expense_annual = serializers.DecimalField(**MONEY, default=Decimal("0"))
+    business_avg_monthly_net_profit = money(default=Decimal("0"))
+    medical_expense_annual = money(default=Decimal("0"))
+    education_expense_annual = money(default=Decimal("0"))
+    rehabilitation_expense_annual = money(default=Decimal("0"))
     vehicles = VehicleSerializer(many=True, required=False)
     members = MemberInSerializer(many=True, required=False)
 

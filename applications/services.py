@@ -18,13 +18,31 @@ from applications.ids import parse_resident_id
 from applications.models import Household, IncomeItem, Member, Vehicle
 
 HOUSEHOLD_FIELDS = [
-    "street", "community", "address", "bank_name", "financial_assets", "homes",
-    "business_employs_others_12m", "business_avg_monthly_net_profit", "medical_expense_annual",
-    "education_expense_annual", "rehabilitation_expense_annual",
+    "street",
+    "community",
+    "address",
+    "bank_name",
+    "financial_assets",
+    "homes",
+    "business_employs_others_12m",
+    "business_avg_monthly_net_profit",
+    "medical_expense_annual",
+    "education_expense_annual",
+    "rehabilitation_expense_annual",
 ]
 MEMBER_FIELDS = [
-    "name", "relation", "lives_together", "excluded", "disability_grade", "disability_kind",
-    "serious_illness", "student", "work_capacity", "adl_incapable", "has_able_supporter", "care_mode",
+    "name",
+    "relation",
+    "lives_together",
+    "excluded",
+    "disability_grade",
+    "disability_kind",
+    "serious_illness",
+    "student",
+    "work_capacity",
+    "adl_incapable",
+    "has_able_supporter",
+    "care_mode",
 ]
 
 
@@ -60,7 +78,11 @@ def _apply_member(member: Member, data: Mapping[str, Any]) -> None:
     for field in MEMBER_FIELDS:
         if field in data:
             value = data[field]
-            setattr(member, field, "" if value is None and field in {"excluded", "disability_kind", "work_capacity"} else value)
+            setattr(
+                member,
+                field,
+                "" if value is None and field in {"excluded", "disability_kind", "work_capacity"} else value,
+            )
     if "health_notes" in data:
         member.health_notes = data["health_notes"] or ""
     if "id_number" in data:
@@ -124,12 +146,21 @@ def household_create(*, actor: User, data: Mapping[str, Any]) -> Household:
         _save_member(member)
         _replace_incomes(member, m.get("incomes", []))
     Vehicle.objects.bulk_create(
-        Vehicle(household=household, price=Decimal(v["price"]), business_use=bool(v.get("business_use", False)),
-                description=v.get("description", ""))
+        Vehicle(
+            household=household,
+            price=Decimal(v["price"]),
+            business_use=bool(v.get("business_use", False)),
+            description=v.get("description", ""),
+        )
         for v in data.get("vehicles", [])
     )
-    audit_record(actor=actor, action="household.create", obj=household, region_code=household.street_id,
-                 after=household_snapshot(household))
+    audit_record(
+        actor=actor,
+        action="household.create",
+        obj=household,
+        region_code=household.street_id,
+        after=household_snapshot(household),
+    )
     return household
 
 
@@ -151,16 +182,27 @@ def household_update(*, actor: User, household: Household, data: Mapping[str, An
     if "vehicles" in data:
         household.vehicles.all().delete()
         Vehicle.objects.bulk_create(
-            Vehicle(household=household, price=Decimal(v["price"]), business_use=bool(v.get("business_use", False)),
-                    description=v.get("description", ""))
+            Vehicle(
+                household=household,
+                price=Decimal(v["price"]),
+                business_use=bool(v.get("business_use", False)),
+                description=v.get("description", ""),
+            )
             for v in data["vehicles"]
         )
     after = household_snapshot(household)
     if before == after:
         return household
     b, a = diff(before, after)
-    audit_record(actor=actor, action="household.update", obj=household, region_code=household.street_id,
-                 before=b, after=a, reason=reason)
+    audit_record(
+        actor=actor,
+        action="household.update",
+        obj=household,
+        region_code=household.street_id,
+        before=b,
+        after=a,
+        reason=reason,
+    )
     return household
 
 
@@ -171,8 +213,9 @@ def member_add(*, actor: User, household: Household, data: Mapping[str, Any]) ->
     _apply_member(member, data)
     _save_member(member)
     _replace_incomes(member, data.get("incomes", []))
-    audit_record(actor=actor, action="member.add", obj=member, region_code=household.street_id,
-                 after=member_snapshot(member))
+    audit_record(
+        actor=actor, action="member.add", obj=member, region_code=household.street_id, after=member_snapshot(member)
+    )
     return member
 
 
@@ -187,8 +230,15 @@ def member_update(*, actor: User, member: Member, data: Mapping[str, Any], reaso
     after = member_snapshot(member)
     if before != after:
         b, a = diff(before, after)
-        audit_record(actor=actor, action="member.update", obj=member, region_code=member.household.street_id,
-                     before=b, after=a, reason=reason)
+        audit_record(
+            actor=actor,
+            action="member.update",
+            obj=member,
+            region_code=member.household.street_id,
+            before=b,
+            after=a,
+            reason=reason,
+        )
     return member
 
 
@@ -201,8 +251,15 @@ def member_deactivate(*, actor: User, member: Member, reason: str) -> Member:
         return member
     member.active = False
     member.save(update_fields=["active"])
-    audit_record(actor=actor, action="member.deactivate", obj=member, region_code=member.household.street_id,
-                 before={"active": True}, after={"active": False}, reason=reason)
+    audit_record(
+        actor=actor,
+        action="member.deactivate",
+        obj=member,
+        region_code=member.household.street_id,
+        before={"active": True},
+        after={"active": False},
+        reason=reason,
+    )
     return member
 
 
@@ -213,6 +270,11 @@ def member_reveal_id(*, actor: User, member: Member, reason: str) -> str:
         raise BusinessError(_("您没有查看完整身份证号码的权限。"), code="reveal_forbidden", status=403)
     if len(reason.strip()) < 4:
         raise ValidationError({"reason": _("请填写查看完整身份证号码的理由(至少4个字)。")})
-    audit_record(actor=actor, action="member.reveal_id", obj=member, region_code=member.household.street_id,
-                 reason=reason.strip())
+    audit_record(
+        actor=actor,
+        action="member.reveal_id",
+        obj=member,
+        region_code=member.household.street_id,
+        reason=reason.strip(),
+    )
     return member.id_number

@@ -8,7 +8,9 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
+from accounts.api import staff_user
 from accounts.errors import BusinessError
+from accounts.hooks import collect
 from accounts.models import AuditLog
 from accounts.selectors import streets_visible_to
 from applications import selectors, services
@@ -40,6 +42,7 @@ def _detail_context(request: HttpRequest, pk: int) -> dict[str, object]:
     return {
         "household": household,
         "audit_rows": audit_rows.order_by("-at")[:50],
+        "extra_panels": collect("household_panels", request, household),
         "can_reveal": request.user.is_superuser or getattr(request.user, "can_reveal_ids", False),
     }
 
@@ -55,7 +58,9 @@ def member_reveal(request: HttpRequest, pk: int) -> HttpResponse:
     visible = selectors.households_visible_to(request.user).values("pk")
     member = get_object_or_404(Member.objects.filter(household__in=visible).select_related("household"), pk=pk)
     try:
-        number = services.member_reveal_id(actor=request.user, member=member, reason=request.POST.get("reason", ""))
+        number = services.member_reveal_id(
+            actor=staff_user(request), member=member, reason=request.POST.get("reason", "")
+        )
     except ValidationError as exc:
         messages.error(request, "；".join(exc.messages))
         return redirect("household-detail", pk=member.household_id)

@@ -2,5 +2,5 @@ from django.apps import AppConfig
 
 
 class CharityConfig(AppConfig):
-    default_auto_field = 'django.db.models.BigAutoField'
-    name = 'charity'
+    default_auto_field = "django.db.models.BigAutoField"
+    name = "charity"

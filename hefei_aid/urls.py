@@ -16,6 +16,9 @@ router.register("members", application_api.MemberViewSet, basename="member")
 
 api_v1 = [
     path("", include(router.urls)),
+    path("", include("eligibility.api_urls")),
+    path("", include("casework.api_urls")),
+    path("", include("charity.api_urls")),
 ]
 
 urlpatterns = [
@@ -25,6 +28,9 @@ urlpatterns = [
     path("households/", application_views.household_list, name="household-list"),
     path("households/<int:pk>/", application_views.household_detail, name="household-detail"),
     path("members/<int:pk>/reveal/", application_views.member_reveal, name="member-reveal"),
+    path("", include("eligibility.urls")),
+    path("", include("casework.urls")),
+    path("", include("charity.urls")),
     path("admin/", admin.site.urls),
     path("api/v1/", include((api_v1, "api"), namespace="v1")),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),

@@ -1,0 +1,31 @@
+"""Extension points so a downstream app adds to a page without the upstream app importing it.
+
+Each app may have a ``hooks.py`` defining any of:
+- ``nav_items(user) -> list[dict(label, url)]``: top menu entries;
+- ``home_tiles(user) -> list[dict(label, url)]``: shortcuts on the work-bench page;
+- ``household_panels(request, household) -> list[dict(template=..., **context)]``: sections on the
+  household page (e.g. casework lists the household's cases there).
+The dependency direction of STYLE.md holds: applications never imports casework or charity.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+HOOK_APPS = ["applications", "eligibility", "casework", "charity"]
+
+
+def collect(name: str, *args: Any) -> list[Any]:
+    results: list[Any] = []
+    for label in HOOK_APPS:
+        try:
+            module = importlib.import_module(f"{label}.hooks")
+        except ModuleNotFoundError as exc:
+            if exc.name != f"{label}.hooks":
+                raise
+            continue
+        func = getattr(module, name, None)
+        if func is not None:
+            results.extend(func(*args))
+    return results
