@@ -1,5 +1,8 @@
-"""REST endpoints of this app (included under /api/v1/ by hefei_aid/urls.py)."""
+from django.urls import path
 
-from django.urls import path  # noqa: F401
+from eligibility import api
 
-urlpatterns: list = []
+urlpatterns = [
+    path("eligibility/evaluate/", api.EvaluateView.as_view(), name="eligibility-evaluate"),
+    path("eligibility/parameters/", api.ParameterListView.as_view(), name="eligibility-parameters"),
+]

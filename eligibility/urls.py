@@ -1,5 +1,9 @@
-"""Staff pages of this app (included at the site root by hefei_aid/urls.py)."""
+from django.urls import path
 
-from django.urls import path  # noqa: F401
+from eligibility import views
 
-urlpatterns: list = []
+urlpatterns = [
+    path("parameters/", views.parameter_list, name="parameter-list"),
+    path("parameters/new/", views.parameter_new, name="parameter-new"),
+    path("parameters/<int:pk>/correct/", views.parameter_correct, name="parameter-correct"),
+]

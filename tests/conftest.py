@@ -14,6 +14,12 @@ from tests.support import COMMUNITY_A, STREET_A, STREET_B, household_payload
 
 
 @pytest.fixture(autouse=True)
+def _fast_password_hasher(settings: Any) -> None:
+    """PBKDF2 costs ~0.3 s a user; tests create many users and never attack the hashes."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture(autouse=True)
 def _celery_eager(request: pytest.FixtureRequest) -> Any:
     """Unit tests run Celery tasks in-process; tests marked celery_worker use the real broker."""
     from hefei_aid.celery import app
@@ -29,8 +35,9 @@ def _celery_eager(request: pytest.FixtureRequest) -> Any:
 
 
 def _user(username: str, role: str, region: str, **extra: Any) -> User:
-    user = User.objects.create_user(username=username, password="pw-Test-12345", role=role, region_id=region,
-                                    full_name=username, **extra)
+    user = User.objects.create_user(
+        username=username, password="pw-Test-12345", role=role, region_id=region, full_name=username, **extra
+    )
     return user
 
 
