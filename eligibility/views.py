@@ -36,13 +36,20 @@ def parameter_list(request: HttpRequest) -> HttpResponse:
     if name:
         rows = rows.filter(name=name)
     grouped: dict[str, list[PolicyParameter]] = defaultdict(list)
-    for row in rows:
+    in_force_seen: set[tuple[str, str]] = set()
+    today = services.today()
+    for row in rows:  # newest first within (name, region)
+        if not name and row.effective_from <= today:
+            # The overview shows future values and the one in force; ?name= shows the full history.
+            if (row.name, row.region_id) in in_force_seen:
+                continue
+            in_force_seen.add((row.name, row.region_id))
         grouped[row.get_name_display()].append(row)
     history = AuditLog.objects.filter(Q(action__startswith="parameter."))[:30]
     return render(request, "eligibility/parameter_list.html", {
         "grouped": dict(grouped), "names": ParameterName.choices, "name": name, "history": history,
         "can_edit": _editable_regions(user).exists(),  # type: ignore[attr-defined]
-        "today": services.today(),
+        "today": today,
     })
 
 
