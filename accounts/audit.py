@@ -10,7 +10,6 @@ from django.db import models, transaction
 
 from accounts.models import AuditLog, User
 
-
 # Chinese labels for audit actions; each app registers its own in AppConfig.ready().
 ACTION_LABELS: dict[str, str] = {"crypto.rotate_keys": "密钥轮换"}
 

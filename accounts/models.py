@@ -123,11 +123,11 @@ class AuditLog(models.Model):
             models.Index(fields=["region_code"], name="audit_region_like", opclasses=["varchar_pattern_ops"]),
         ]
 
+    def __str__(self) -> str:
+        return f"{self.at:%Y-%m-%d %H:%M} {self.actor_label} {self.action} {self.object_type}#{self.object_id}"
+
     @property
     def action_display(self) -> str:
         from accounts.audit import ACTION_LABELS
 
         return ACTION_LABELS.get(self.action, self.action)
-
-    def __str__(self) -> str:
-        return f"{self.at:%Y-%m-%d %H:%M} {self.actor_label} {self.action} {self.object_type}#{self.object_id}"

@@ -21,8 +21,13 @@ class PolicyParameterAdmin(admin.ModelAdmin[PolicyParameter]):
         from eligibility.services import parameter_add
 
         saved = parameter_add(
-            actor=request.user, name=obj.name, region=obj.region, effective_from=obj.effective_from,
-            value=obj.value_json if obj.value_json is not None else obj.value, source=obj.source, note=obj.note,
+            actor=request.user,
+            name=obj.name,
+            region=obj.region,
+            effective_from=obj.effective_from,
+            value=obj.value_json if obj.value_json is not None else obj.value,
+            source=obj.source,
+            note=obj.note,
         )
         obj.pk = saved.pk
 

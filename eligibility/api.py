@@ -17,10 +17,13 @@ from eligibility.models import PolicyParameter
 from eligibility.serializers import EvaluateRequest, EvaluateResponse, ParameterIn, ParameterOut
 
 EXAMPLE = {
-    "region": "340104", "as_of": "2024-01-15",
-    "members": [{"ref": "m1", "birth_date": "1980-05-17", "incomes": [{"kind": "wage", "monthly": "1200.00"}]},
-                {"ref": "m2", "birth_date": "1982-03-09"}, {"ref": "m3", "birth_date": "2012-09-01",
-                                                             "student": True}],
+    "region": "340104",
+    "as_of": "2024-01-15",
+    "members": [
+        {"ref": "m1", "birth_date": "1980-05-17", "incomes": [{"kind": "wage", "monthly": "1200.00"}]},
+        {"ref": "m2", "birth_date": "1982-03-09"},
+        {"ref": "m3", "birth_date": "2012-09-01", "student": True},
+    ],
 }
 
 
@@ -48,8 +51,9 @@ class ParameterListView(generics.ListCreateAPIView[PolicyParameter]):
     filterset_fields = ["name", "region"]
 
     def get_queryset(self) -> QuerySet[PolicyParameter]:
-        return PolicyParameter.objects.select_related("region", "changed_by").order_by("name", "region_id",
-                                                                                      "-effective_from")
+        return PolicyParameter.objects.select_related("region", "changed_by").order_by(
+            "name", "region_id", "-effective_from"
+        )
 
     @extend_schema(request=ParameterIn, responses={201: ParameterOut})
     def post(self, request: Request, *args: Any, **kwargs: Any) -> Response:
@@ -58,7 +62,12 @@ class ParameterListView(generics.ListCreateAPIView[PolicyParameter]):
         data = ser.validated_data
         region = get_object_or_404(Region, code=data["region"])
         param = services.parameter_add(
-            actor=staff_user(request), name=data["name"], region=region, effective_from=data["effective_from"],
-            value=data["value"], source=data["source"], note=data["note"],
+            actor=staff_user(request),
+            name=data["name"],
+            region=region,
+            effective_from=data["effective_from"],
+            value=data["value"],
+            source=data["source"],
+            note=data["note"],
         )
         return Response(ParameterOut(param).data, status=status.HTTP_201_CREATED)

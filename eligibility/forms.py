@@ -9,8 +9,13 @@ from accounts.models import Region
 from eligibility.models import ParameterName
 
 CARE_CELLS = [(m, t) for m in ("institutional", "home") for t in ("full", "partial", "self_care")]
-CARE_LABELS = {"institutional": _("集中供养"), "home": _("分散供养"), "full": _("全护理"), "partial": _("半护理"),
-               "self_care": _("生活自理")}
+CARE_LABELS = {
+    "institutional": _("集中供养"),
+    "home": _("分散供养"),
+    "full": _("全护理"),
+    "partial": _("半护理"),
+    "self_care": _("生活自理"),
+}
 
 
 class ParameterForm(forms.Form):
@@ -27,7 +32,10 @@ class ParameterForm(forms.Form):
             self.fields["region"].queryset = regions  # type: ignore[attr-defined]
         for mode, tier in CARE_CELLS:
             self.fields[f"care_{mode}_{tier}"] = forms.DecimalField(
-                label=f"{CARE_LABELS[mode]}·{CARE_LABELS[tier]}", required=False, min_value=0, decimal_places=2,
+                label=f"{CARE_LABELS[mode]}·{CARE_LABELS[tier]}",
+                required=False,
+                min_value=0,
+                decimal_places=2,
                 max_digits=12,
             )
 

@@ -55,7 +55,11 @@ class PolicyParameter(models.Model):
     source = models.CharField(_("政策依据"), max_length=300)
     note = models.TextField(_("说明"), blank=True, default="")
     changed_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+",
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
         verbose_name=_("修改人"),
     )
     changed_at = models.DateTimeField(_("修改时间"), auto_now=True)

@@ -21,10 +21,23 @@ class _Money(serializers.RegexField):
 
 
 class IncomeIn(serializers.Serializer[Any]):
-    kind = serializers.ChoiceField(choices=[
-        "wage", "business", "property", "pension", "maintenance", "agriculture", "other", "martyr_pension",
-        "family_planning_award", "scholarship", "award", "social_assistance", "resident_basic_pension",
-    ])
+    kind = serializers.ChoiceField(
+        choices=[
+            "wage",
+            "business",
+            "property",
+            "pension",
+            "maintenance",
+            "agriculture",
+            "other",
+            "martyr_pension",
+            "family_planning_award",
+            "scholarship",
+            "award",
+            "social_assistance",
+            "resident_basic_pension",
+        ]
+    )
     monthly = _Money()
 
 
@@ -32,12 +45,15 @@ class MemberIn(serializers.Serializer[Any]):
     ref = serializers.CharField()
     birth_date = serializers.DateField()
     lives_together = serializers.BooleanField(default=True)
-    excluded = serializers.ChoiceField(choices=["prison", "rehab", "conscript", "missing", "clergy"],
-                                       allow_null=True, default=None)
+    excluded = serializers.ChoiceField(
+        choices=["prison", "rehab", "conscript", "missing", "clergy"], allow_null=True, default=None
+    )
     disability_grade = serializers.IntegerField(min_value=1, max_value=4, allow_null=True, default=None)
     disability_kind = serializers.ChoiceField(
         choices=["physical", "intellectual", "mental", "visual", "hearing", "speech", "multiple"],
-        allow_null=True, default=None)
+        allow_null=True,
+        default=None,
+    )
     serious_illness = serializers.BooleanField(default=False)
     student = serializers.BooleanField(default=False)
     work_capacity = serializers.ChoiceField(choices=["none", "partial", "full"], allow_null=True, default=None)
@@ -71,8 +87,9 @@ class RigidIn(serializers.Serializer[Any]):
 
 
 class EmergencyIn(serializers.Serializer[Any]):
-    kind = serializers.ChoiceField(choices=["fire", "accident", "sudden_illness", "public_health", "disaster",
-                                            "stranded"])
+    kind = serializers.ChoiceField(
+        choices=["fire", "accident", "sudden_illness", "public_health", "disaster", "stranded"]
+    )
     date = serializers.DateField(required=False)
     cost = _Money(default="0")
     insurance = _Money(default="0")
@@ -93,7 +110,7 @@ class EvaluateRequest(serializers.Serializer[Any]):
 class ReasonOut(serializers.Serializer[Any]):
     code = serializers.CharField()
     message = serializers.CharField()
-    source = serializers.CharField()
+    source = serializers.CharField()  # type: ignore[assignment]  # a field named "source" (contract)
 
 
 class PropertyTestOut(serializers.Serializer[Any]):
@@ -129,22 +146,33 @@ class EvaluateResponse(serializers.Serializer[Any]):
     property_test = PropertyTestOut()
     tiers = TierOut(many=True)
     primary_tier = serializers.ChoiceField(
-        choices=["tekun", "dibao", "expenditure_hardship", "low_income", "emergency", "none"])
+        choices=["tekun", "dibao", "expenditure_hardship", "low_income", "emergency", "none"]
+    )
     monthly_amount = serializers.CharField()
     parameters_used = ParameterUsedOut(many=True)
 
 
 class ParameterOut(serializers.ModelSerializer[PolicyParameter]):
-    value = serializers.SerializerMethodField()
+    value = serializers.SerializerMethodField(method_name="value_of")
     region_name = serializers.CharField(source="region.name", read_only=True)
     changed_by = serializers.CharField(source="changed_by.username", default=None, read_only=True)
 
     class Meta:
         model = PolicyParameter
-        fields = ["id", "name", "region", "region_name", "effective_from", "value", "source", "note",
-                  "changed_by", "changed_at"]
+        fields = [
+            "id",
+            "name",
+            "region",
+            "region_name",
+            "effective_from",
+            "value",
+            "source",
+            "note",
+            "changed_by",
+            "changed_at",
+        ]
 
-    def get_value(self, obj: PolicyParameter) -> Any:
+    def value_of(self, obj: PolicyParameter) -> Any:
         value = obj.typed_value
         return value if isinstance(value, dict) else str(value)
 
@@ -154,5 +182,5 @@ class ParameterIn(serializers.Serializer[Any]):
     region = serializers.CharField()
     effective_from = serializers.DateField()
     value = serializers.JSONField(help_text='a number as a string ("924"), or the care table for tekun_care_annual')
-    source = serializers.CharField(max_length=300)
+    source = serializers.CharField(max_length=300)  # type: ignore[assignment]
     note = serializers.CharField(required=False, allow_blank=True, default="")

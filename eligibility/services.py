@@ -72,7 +72,9 @@ def parameter_set(region_code: str, as_of: dt.date) -> ParameterSet:
 
 def _missing_error(exc: MissingParameter) -> EvaluationInputError:
     message = _("参数 %(name)s 在地区 %(region)s 于 %(date)s 没有生效的取值。") % {
-        "name": exc.name, "region": exc.region, "date": exc.as_of.isoformat()
+        "name": exc.name,
+        "region": exc.region,
+        "date": exc.as_of.isoformat(),
     }
     return EvaluationInputError({"as_of": [message], "parameter": [exc.name]})
 
@@ -157,12 +159,16 @@ def evaluate_household(
 ) -> dict[str, Any]:
     """The engine's public response JSON for a stored household (raises MissingParameter)."""
     payload = household_to_payload(
-        household, as_of=as_of, emergency=emergency,
-        temporary_grants_last_12_months=temporary_grants_last_12_months, same_cause_granted=same_cause_granted,
+        household,
+        as_of=as_of,
+        emergency=emergency,
+        temporary_grants_last_12_months=temporary_grants_last_12_months,
+        same_cause_granted=same_cause_granted,
     )
     region = Region.objects.get(code=household.street_id)
-    ev = evaluate(household_from_payload(payload, standard_area=standard_area_of(region)),
-                  parameter_set(region.code, as_of))
+    ev = evaluate(
+        household_from_payload(payload, standard_area=standard_area_of(region)), parameter_set(region.code, as_of)
+    )
     return evaluation_to_payload(ev)
 
 
@@ -173,8 +179,12 @@ def can_edit_parameters_of(user: User, region: Region) -> bool:
     """City administrators edit any region; a county supervisor edits the county and its streets."""
     if user.is_superuser or user.role == Role.ADMIN:
         return True
-    return user.role == Role.SUPERVISOR and bool(user.region_id) and region.code.startswith(user.region_id or "-") \
+    return (
+        user.role == Role.SUPERVISOR
+        and bool(user.region_id)
+        and region.code.startswith(user.region_id or "-")
         and region.level in {Region.Level.COUNTY, Region.Level.STREET}
+    )
 
 
 def _clean_value(name: str, value: Any) -> tuple[Decimal | None, dict[str, Any] | None]:
@@ -188,8 +198,9 @@ def _clean_value(name: str, value: Any) -> tuple[Decimal | None, dict[str, Any] 
                 try:
                     amount = Decimal(str(value[mode][tier]))
                 except Exception:
-                    raise ValidationError({"value": _("缺少或无效：%(mode)s.%(tier)s") % {"mode": mode, "tier": tier}}) \
-                        from None
+                    raise ValidationError(
+                        {"value": _("缺少或无效：%(mode)s.%(tier)s") % {"mode": mode, "tier": tier}}
+                    ) from None
                 if amount < 0:
                     raise ValidationError({"value": _("金额不能为负。")})
                 clean[mode][tier] = f"{amount:.2f}"
@@ -213,9 +224,15 @@ def parameter_add(
         raise ValidationError({"source": _("请填写政策依据(文件名称或文号)。")})
     number, structured = _clean_value(name, value)
     param = PolicyParameter(
-        name=name, region=region, effective_from=effective_from, value=number, value_json=structured,
+        name=name,
+        region=region,
+        effective_from=effective_from,
+        value=number,
+        value_json=structured,
         value_text="" if number is None else str(number),
-        source=source.strip(), note=note.strip(), changed_by=actor,
+        source=source.strip(),
+        note=note.strip(),
+        changed_by=actor,
     )
     try:
         with transaction.atomic():
@@ -224,15 +241,26 @@ def parameter_add(
         raise ValidationError(
             {"effective_from": _("该参数在此区划、此日期已有取值；如需更正未生效的取值，请编辑该条记录。")}
         ) from None
-    audit_record(actor=actor, action="parameter.add", obj=param, region_code=region.code,
-                 after={"name": name, "region": region.code, "effective_from": effective_from,
-                        "value": param.display_value, "source": param.source})
+    audit_record(
+        actor=actor,
+        action="parameter.add",
+        obj=param,
+        region_code=region.code,
+        after={
+            "name": name,
+            "region": region.code,
+            "effective_from": effective_from,
+            "value": param.display_value,
+            "source": param.source,
+        },
+    )
     return param
 
 
 @transaction.atomic
-def parameter_update(*, actor: User, parameter: PolicyParameter, value: Any, source: str, note: str, reason: str
-                     ) -> PolicyParameter:
+def parameter_update(
+    *, actor: User, parameter: PolicyParameter, value: Any, source: str, note: str, reason: str
+) -> PolicyParameter:
     """Correct a value that is not yet in force. A value in force is never changed in place."""
     parameter = PolicyParameter.objects.select_for_update().select_related("region").get(pk=parameter.pk)
     if not can_edit_parameters_of(actor, parameter.region):
@@ -248,7 +276,13 @@ def parameter_update(*, actor: User, parameter: PolicyParameter, value: Any, sou
     parameter.value_text = "" if parameter.value is None else str(parameter.value)
     parameter.source, parameter.note, parameter.changed_by = source.strip(), note.strip(), actor
     parameter.save()
-    audit_record(actor=actor, action="parameter.update", obj=parameter, region_code=parameter.region_id,
-                 before=before, after={"value": parameter.display_value, "source": parameter.source,
-                                       "note": parameter.note}, reason=reason)
+    audit_record(
+        actor=actor,
+        action="parameter.update",
+        obj=parameter,
+        region_code=parameter.region_id,
+        before=before,
+        after={"value": parameter.display_value, "source": parameter.source, "note": parameter.note},
+        reason=reason,
+    )
     return parameter

@@ -22,8 +22,10 @@ def _editable_regions(user: object) -> object:
     if staff.is_superuser or staff.role == Role.ADMIN:  # type: ignore[attr-defined]
         return Region.objects.filter(level__in=[Region.Level.CITY, Region.Level.COUNTY, Region.Level.STREET])
     if staff.role == Role.SUPERVISOR and staff.region_id:  # type: ignore[attr-defined]
-        return Region.objects.filter(code__startswith=staff.region_id,  # type: ignore[attr-defined]
-                                     level__in=[Region.Level.COUNTY, Region.Level.STREET])
+        return Region.objects.filter(
+            code__startswith=staff.region_id,  # type: ignore[attr-defined]
+            level__in=[Region.Level.COUNTY, Region.Level.STREET],
+        )
     return Region.objects.none()
 
 
@@ -31,8 +33,9 @@ def _editable_regions(user: object) -> object:
 def parameter_list(request: HttpRequest) -> HttpResponse:
     user = staff_user(request)
     name = request.GET.get("name", "")
-    rows = PolicyParameter.objects.select_related("region", "changed_by").order_by("name", "region_id",
-                                                                                  "-effective_from")
+    rows = PolicyParameter.objects.select_related("region", "changed_by").order_by(
+        "name", "region_id", "-effective_from"
+    )
     if name:
         rows = rows.filter(name=name)
     grouped: dict[str, list[PolicyParameter]] = defaultdict(list)
@@ -46,11 +49,18 @@ def parameter_list(request: HttpRequest) -> HttpResponse:
             in_force_seen.add((row.name, row.region_id))
         grouped[row.get_name_display()].append(row)
     history = AuditLog.objects.filter(Q(action__startswith="parameter."))[:30]
-    return render(request, "eligibility/parameter_list.html", {
-        "grouped": dict(grouped), "names": ParameterName.choices, "name": name, "history": history,
-        "can_edit": _editable_regions(user).exists(),  # type: ignore[attr-defined]
-        "today": today,
-    })
+    return render(
+        request,
+        "eligibility/parameter_list.html",
+        {
+            "grouped": dict(grouped),
+            "names": ParameterName.choices,
+            "name": name,
+            "history": history,
+            "can_edit": _editable_regions(user).exists(),  # type: ignore[attr-defined]
+            "today": today,
+        },
+    )
 
 
 @login_required
@@ -63,9 +73,15 @@ def parameter_new(request: HttpRequest) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:
-            services.parameter_add(actor=user, name=data["name"], region=data["region"],
-                                   effective_from=data["effective_from"], value=data["typed_value"],
-                                   source=data["source"], note=data.get("note", ""))
+            services.parameter_add(
+                actor=user,
+                name=data["name"],
+                region=data["region"],
+                effective_from=data["effective_from"],
+                value=data["typed_value"],
+                source=data["source"],
+                note=data.get("note", ""),
+            )
         except ValidationError as exc:
             for field, errors in exc.message_dict.items():
                 form.add_error(field if field in form.fields else None, errors)
@@ -83,13 +99,20 @@ def parameter_correct(request: HttpRequest, pk: int) -> HttpResponse:
     parameter = get_object_or_404(PolicyParameter.objects.select_related("region"), pk=pk)
     if not services.can_edit_parameters_of(user, parameter.region):
         raise PermissionDenied
-    form = ParameterCorrectionForm(request.POST or None, initial={
-        "value": parameter.value, "source": parameter.source, "note": parameter.note})
+    form = ParameterCorrectionForm(
+        request.POST or None, initial={"value": parameter.value, "source": parameter.source, "note": parameter.note}
+    )
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:
-            services.parameter_update(actor=user, parameter=parameter, value=data["value"], source=data["source"],
-                                      note=data["note"], reason=data["reason"])
+            services.parameter_update(
+                actor=user,
+                parameter=parameter,
+                value=data["value"],
+                source=data["source"],
+                note=data["note"],
+                reason=data["reason"],
+            )
         except ValidationError as exc:
             form.add_error(None, exc.messages)
         except BusinessError as exc:

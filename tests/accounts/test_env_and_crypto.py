@@ -25,8 +25,12 @@ KEY_B = base64.b64encode(b"B" * 32).decode()
         ("DATABASE_URL", "mysql://x/y", lambda: env.env_database("DATABASE_URL", None), "postgres://"),
         ("REDIS_URL", "localhost:6379", lambda: env.env_redis_url("REDIS_URL"), "redis://"),
         ("FIELD_ENCRYPTION_KEY", "not base64!", lambda: env.env_keys("FIELD_ENCRYPTION_KEY", None), "base64"),
-        ("FIELD_ENCRYPTION_KEY", base64.b64encode(b"short").decode(),
-         lambda: env.env_keys("FIELD_ENCRYPTION_KEY", None), "32 bytes"),
+        (
+            "FIELD_ENCRYPTION_KEY",
+            base64.b64encode(b"short").decode(),
+            lambda: env.env_keys("FIELD_ENCRYPTION_KEY", None),
+            "32 bytes",
+        ),
         ("ALLOWED_HOSTS", "a,,b", lambda: env.env_list("ALLOWED_HOSTS", []), "empty item"),
     ],
 )
@@ -80,7 +84,7 @@ def test_key_rotation_reencrypts_and_keeps_lookup(settings, household_a: Househo
         cur.execute("SELECT id_number FROM applications_member ORDER BY id LIMIT 1")
         (before,) = cur.fetchone()
     settings.FIELD_ENCRYPTION_KEYS = [b"N" * 32, old_primary]  # new key first, old still decrypts
-    call_command("rotate_field_keys", stdout=open("/dev/null", "w"))  # noqa: SIM115
+    call_command("rotate_field_keys", stdout=open("/dev/null", "w"))
     with connection.cursor() as cur:
         cur.execute("SELECT id_number FROM applications_member ORDER BY id LIMIT 1")
         (after,) = cur.fetchone()

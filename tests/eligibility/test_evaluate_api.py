@@ -79,10 +79,16 @@ def test_minimal_request_takes_documented_defaults(clerk_a: User) -> None:
         ({"as_of": "2024-13-01"}, "as_of", "日期"),
         ({"as_of": "15/01/2024"}, "as_of", "YYYY-MM-DD"),
         ({"as_of": "2018-01-01"}, "as_of", "dibao_standard"),
-        ({"members": [{"ref": "a", "birth_date": "1980-01-01", "incomes": [{"kind": "wage", "monthly": "-1"}]}]},
-         "members[0].incomes[0].monthly", "负"),
-        ({"members": [{"ref": "a", "birth_date": "1980-01-01", "incomes": [{"kind": "lottery", "monthly": "1"}]}]},
-         "members[0].incomes[0]", "lottery"),
+        (
+            {"members": [{"ref": "a", "birth_date": "1980-01-01", "incomes": [{"kind": "wage", "monthly": "-1"}]}]},
+            "members[0].incomes[0].monthly",
+            "负",
+        ),
+        (
+            {"members": [{"ref": "a", "birth_date": "1980-01-01", "incomes": [{"kind": "lottery", "monthly": "1"}]}]},
+            "members[0].incomes[0]",
+            "lottery",
+        ),
         ({"assets": {"financial": "abc"}}, "assets.financial", "金额"),
         ({"emergency": {"kind": "flood", "date": "2024-01-01", "cost": "100"}}, "emergency", "flood"),
     ],
@@ -123,8 +129,14 @@ def test_every_default_is_shipped_with_its_source() -> None:
 def test_street_override_and_history_never_change_past_results(supervisor_shushan: User, clerk_a: User) -> None:
     street = Region.objects.get(code="340104001")
     before = api_client(clerk_a).post(URL, _request(as_of="2026-12-15"), format="json").json()
-    services.parameter_add(actor=supervisor_shushan, name="dibao_standard", region=street,
-                           effective_from=dt.date(2027, 1, 1), value="980", source="蜀山区民政局 2026年第5号")
+    services.parameter_add(
+        actor=supervisor_shushan,
+        name="dibao_standard",
+        region=street,
+        effective_from=dt.date(2027, 1, 1),
+        value="980",
+        source="蜀山区民政局 2026年第5号",
+    )
     after_date = api_client(clerk_a).post(URL, _request(as_of="2027-01-01"), format="json").json()
     same_date = api_client(clerk_a).post(URL, _request(as_of="2026-12-15"), format="json").json()
     assert after_date["dibao_standard"] == "980.00"
@@ -141,20 +153,36 @@ def test_parameter_permissions_and_in_force_rows_are_immutable(
 
     shushan = Region.objects.get(code="340104")
     with pytest.raises(BusinessError):
-        services.parameter_add(actor=supervisor_feixi, name="max_homes", region=shushan,
-                               effective_from=dt.date(2027, 1, 1), value="2", source="x")
+        services.parameter_add(
+            actor=supervisor_feixi,
+            name="max_homes",
+            region=shushan,
+            effective_from=dt.date(2027, 1, 1),
+            value="2",
+            source="x",
+        )
     with pytest.raises(BusinessError):
-        services.parameter_add(actor=clerk_a, name="max_homes", region=shushan,
-                               effective_from=dt.date(2027, 1, 1), value="2", source="x")
-    in_force = PolicyParameter.objects.get(name="dibao_standard", region_id="340104",
-                                           effective_from=dt.date(2023, 7, 1))
+        services.parameter_add(
+            actor=clerk_a, name="max_homes", region=shushan, effective_from=dt.date(2027, 1, 1), value="2", source="x"
+        )
+    in_force = PolicyParameter.objects.get(
+        name="dibao_standard", region_id="340104", effective_from=dt.date(2023, 7, 1)
+    )
     with pytest.raises(BusinessError, match="已生效"):
-        services.parameter_update(actor=supervisor_shushan, parameter=in_force, value="1", source="x", note="",
-                                  reason="typo")
-    future = services.parameter_add(actor=supervisor_shushan, name="max_homes", region=shushan,
-                                    effective_from=dt.date(2099, 1, 1), value="2", source="x")
-    services.parameter_update(actor=supervisor_shushan, parameter=future, value="1", source="y", note="",
-                              reason="录入错误")
+        services.parameter_update(
+            actor=supervisor_shushan, parameter=in_force, value="1", source="x", note="", reason="typo"
+        )
+    future = services.parameter_add(
+        actor=supervisor_shushan,
+        name="max_homes",
+        region=shushan,
+        effective_from=dt.date(2099, 1, 1),
+        value="2",
+        source="x",
+    )
+    services.parameter_update(
+        actor=supervisor_shushan, parameter=future, value="1", source="y", note="", reason="录入错误"
+    )
     future.refresh_from_db()
     assert future.value == Decimal("1")
     assert AuditLog.objects.filter(action="parameter.update", reason="录入错误").exists()
@@ -166,15 +194,19 @@ def test_parameter_api_lists_and_adds(supervisor_shushan: User, clerk_a: User) -
     assert listing["count"] == 2 * 12 + 1 + 12 - 12 + 12  # 2019/2020/2023 per county unit + 2021 city
     created = api_client(supervisor_shushan).post(
         "/api/v1/eligibility/parameters/",
-        {"name": "dibao_standard", "region": "340104", "effective_from": "2027-07-01", "value": "960",
-         "source": "合肥市民政局 2027 年低保标准调整通知"},
+        {
+            "name": "dibao_standard",
+            "region": "340104",
+            "effective_from": "2027-07-01",
+            "value": "960",
+            "source": "合肥市民政局 2027 年低保标准调整通知",
+        },
         format="json",
     )
     assert created.status_code == 201, created.content
     refused = api_client(clerk_a).post(
         "/api/v1/eligibility/parameters/",
-        {"name": "dibao_standard", "region": "340104", "effective_from": "2027-07-01", "value": "960",
-         "source": "x"},
+        {"name": "dibao_standard", "region": "340104", "effective_from": "2027-07-01", "value": "960", "source": "x"},
         format="json",
     )
     assert refused.status_code == 403

@@ -20,10 +20,17 @@ def _client(user: User) -> Client:
 def test_supervisor_adds_a_dated_value_from_the_page(supervisor_shushan: User) -> None:
     client = _client(supervisor_shushan)
     assert client.get("/parameters/").status_code == 200
-    response = client.post("/parameters/new/", {
-        "name": "dibao_standard", "region": "340104", "effective_from": "2027-07-01", "value": "960",
-        "source": "合肥市民政局 2027 年低保标准调整通知", "note": "",
-    })
+    response = client.post(
+        "/parameters/new/",
+        {
+            "name": "dibao_standard",
+            "region": "340104",
+            "effective_from": "2027-07-01",
+            "value": "960",
+            "source": "合肥市民政局 2027 年低保标准调整通知",
+            "note": "",
+        },
+    )
     assert response.status_code == 302
     row = PolicyParameter.objects.get(name="dibao_standard", region_id="340104", effective_from=dt.date(2027, 7, 1))
     assert row.value_text == "960" and row.changed_by == supervisor_shushan
@@ -35,11 +42,15 @@ def test_supervisor_adds_a_dated_value_from_the_page(supervisor_shushan: User) -
 def test_form_errors_are_in_chinese_and_nothing_is_saved(supervisor_shushan: User) -> None:
     client = _client(supervisor_shushan)
     count = PolicyParameter.objects.count()
-    page = client.post("/parameters/new/", {"name": "tekun_care_annual", "region": "340104",
-                                            "effective_from": "2027-07-01", "source": "x"}).content.decode()
+    page = client.post(
+        "/parameters/new/",
+        {"name": "tekun_care_annual", "region": "340104", "effective_from": "2027-07-01", "source": "x"},
+    ).content.decode()
     assert "请填写护理标准" in page
-    page = client.post("/parameters/new/", {"name": "dibao_standard", "region": "340123",
-                                            "effective_from": "2027-07-01", "value": "1", "source": "x"})
+    page = client.post(
+        "/parameters/new/",
+        {"name": "dibao_standard", "region": "340123", "effective_from": "2027-07-01", "value": "1", "source": "x"},
+    )
     assert "选择一个有效的选项" in page.content.decode()  # another county is not offered to him
     assert PolicyParameter.objects.count() == count
 

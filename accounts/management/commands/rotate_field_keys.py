@@ -32,14 +32,21 @@ class Command(BaseCommand):
             for start in range(0, len(pks), batch):
                 with transaction.atomic():
                     rows = model._default_manager.select_for_update().filter(pk__in=pks[start : start + batch])
+                    row: Any
                     for row in rows:
                         update = list(fields)
-                        if has_index and getattr(row, "id_number", ""):
+                        if has_index and row.id_number:
                             row.id_index = blind_index(row.id_number)
                             update.append("id_index")
                         row.save(update_fields=update)  # get_prep_value re-encrypts with the first key
                         total += 1
             self.stdout.write(f"{model._meta.label}: {len(pks)} rows re-encrypted")
         with transaction.atomic():
-            audit_record(actor=None, action="crypto.rotate_keys", object_type="system", object_id="field-keys",
-                         after={"rows": total}, actor_label="manage.py rotate_field_keys")
+            audit_record(
+                actor=None,
+                action="crypto.rotate_keys",
+                object_type="system",
+                object_id="field-keys",
+                after={"rows": total},
+                actor_label="manage.py rotate_field_keys",
+            )
