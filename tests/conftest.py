@@ -5,12 +5,22 @@ data migration (real NBS codes)."""
 from __future__ import annotations
 
 from decimal import Decimal
+import os
 from typing import Any
 
 import pytest
 
 from accounts.models import Region, Role, User
 from tests.support import COMMUNITY_A, STREET_A, STREET_B, household_payload
+
+
+@pytest.fixture(scope="session")
+def django_db_modify_db_settings(django_db_modify_db_settings_parallel_suffix: None) -> None:
+    """A test database per pytest process: several test runs may share one PostgreSQL server
+    (developers, CI retries) without dropping each other's ``test_hefei_aid``."""
+    from pytest_django.fixtures import _set_suffix_to_test_databases
+
+    _set_suffix_to_test_databases(suffix=f"p{os.getpid()}")
 
 
 @pytest.fixture(autouse=True)
