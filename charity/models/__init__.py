@@ -1,0 +1,58 @@
+"""Charity hand-off models, one module per feature: funds, the double-entry ledger, hand-offs."""
+
+from charity.models.funds import MONEY, UNRESTRICTED, Fund, FundKind, NeedType, purpose_label
+from charity.models.handoffs import (
+    ACTIONS,
+    CHARITY_ROLES,
+    FINAL_STATUSES,
+    OPEN_STATUSES,
+    REFERRER_ROLES,
+    TRANSITIONS,
+    HandOff,
+    HandOffEvent,
+    HandOffStatus,
+    Step,
+    next_steps,
+    statuses_waiting_for,
+)
+from charity.models.ledger import (
+    DEBIT_NORMAL,
+    ZERO,
+    Account,
+    AccountKind,
+    Donation,
+    DonorKind,
+    EntryKind,
+    JournalEntry,
+    JournalLine,
+)
+
+__all__ = [
+    "ACTIONS",
+    "CHARITY_ROLES",
+    "DEBIT_NORMAL",
+    "FINAL_STATUSES",
+    "MONEY",
+    "OPEN_STATUSES",
+    "REFERRER_ROLES",
+    "TRANSITIONS",
+    "UNRESTRICTED",
+    "ZERO",
+    "Account",
+    "AccountKind",
+    "Donation",
+    "DonorKind",
+    "EntryKind",
+    "Fund",
+    "FundKind",
+    "HandOff",
+    "HandOffEvent",
+    "HandOffStatus",
+    "JournalEntry",
+    "JournalLine",
+    "NeedType",
+    "Step",
+    "next_steps",
+    "purpose_label",
+    "statuses_waiting_for",
+]

@@ -1,0 +1,1 @@
+"""Staff pages of the charity hand-off, one module per feature."""
