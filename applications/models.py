@@ -10,6 +10,9 @@ from __future__ import annotations
 from decimal import Decimal
 
 from django.conf import settings
+from django.contrib.postgres.fields import ArrayField
+from django.contrib.postgres.indexes import GinIndex
+from django.core.files import File
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
@@ -249,3 +252,216 @@ class Vehicle(models.Model):
 
     def __str__(self) -> str:
         return f"{self.description or _('车辆')} {self.price}"
+
+
+# ---------------------------------------------------------------------------
+# Intake (一门受理): applications and the signed economic-check authorisations (一证一书).
+# Acceptance turns an application into a casework.Case; this app never imports casework.
+# ---------------------------------------------------------------------------
+
+
+class AssistanceType(models.TextChoices):
+    DIBAO = "dibao", _("最低生活保障")
+    TEKUN = "tekun", _("特困人员救助供养")
+    LOW_INCOME = "low_income", _("低收入家庭认定")
+    EXPENDITURE_HARDSHIP = "expenditure_hardship", _("支出型困难家庭救助")
+    EMERGENCY = "emergency", _("临时救助(急难)")
+    MEDICAL = "medical", _("医疗救助")
+    EDUCATION = "education", _("教育救助")
+    HOUSING = "housing", _("住房救助")
+    EMPLOYMENT = "employment", _("就业救助")
+
+
+class Channel(models.TextChoices):
+    WINDOW = "window", _("窗口申请")
+    ONLINE = "online", _("掌上办(网上申请)")
+    COMMUNITY = "community", _("社区代办")
+    ACTIVE_DISCOVERY = "active_discovery", _("主动发现")
+
+
+class ApplicationStatus(models.TextChoices):
+    SUBMITTED = "submitted", _("已提交(待受理)")
+    ACCEPTED = "accepted", _("已受理")
+    WITHDRAWN = "withdrawn", _("已撤回")
+    REJECTED_AT_WINDOW = "rejected_at_window", _("不予受理")
+
+
+class EmergencyKind(models.TextChoices):
+    FIRE = "fire", _("火灾")
+    ACCIDENT = "accident", _("交通事故等意外")
+    SUDDEN_ILLNESS = "sudden_illness", _("突发重大疾病")
+    PUBLIC_HEALTH = "public_health", _("突发公共卫生事件")
+    DISASTER = "disaster", _("自然灾害")
+    STRANDED = "stranded", _("生活无着")
+
+
+SCAN_EXTENSIONS = {"pdf": b"%PDF-", "jpg": b"\xff\xd8\xff", "jpeg": b"\xff\xd8\xff", "png": b"\x89PNG\r\n\x1a\n"}
+SCAN_MAX_BYTES = 5 * 1024 * 1024
+
+
+def validate_scan(upload: File) -> None:
+    """PDF, JPG or PNG only (by extension *and* leading bytes), at most 5 MB."""
+    from django.core.exceptions import ValidationError
+
+    name = (upload.name or "").lower()
+    ext = name.rsplit(".", 1)[-1] if "." in name else ""
+    if ext not in SCAN_EXTENSIONS:
+        raise ValidationError(_("授权书扫描件只接受 PDF、JPG 或 PNG 文件。"), code="scan_type")
+    if upload.size is not None and upload.size > SCAN_MAX_BYTES:
+        raise ValidationError(_("授权书扫描件不能超过 5 MB。"), code="scan_size")
+    handle = upload.file
+    if handle is None:
+        raise ValidationError(_("无法读取上传的文件。"), code="scan_unreadable")
+    position = handle.tell()
+    handle.seek(0)
+    head = handle.read(8)
+    handle.seek(position)
+    if not bytes(head).startswith(SCAN_EXTENSIONS[ext]):
+        raise ValidationError(_("文件内容与扩展名不符，请上传真实的 PDF、JPG 或 PNG 文件。"), code="scan_content")
+
+
+def scan_upload_to(instance: models.Model, filename: str) -> str:
+    """Random file names: a scan's path must not carry a name or an ID number."""
+    import uuid
+
+    from django.utils import timezone
+
+    ext = filename.rsplit(".", 1)[-1].lower() if "." in filename else "bin"
+    return f"authorisations/{timezone.now():%Y/%m}/{uuid.uuid4().hex}.{ext}"
+
+
+class ReceiptCounter(models.Model):
+    """Last receipt sequence per street and year; bumped with one atomic upsert (see intake.next_receipt_no)."""
+
+    street = models.ForeignKey(Region, on_delete=models.PROTECT, related_name="+")
+    year = models.PositiveSmallIntegerField()
+    last = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        verbose_name = _("受理编号计数器")
+        verbose_name_plural = _("受理编号计数器")
+        constraints = [models.UniqueConstraint(fields=["street", "year"], name="receipt_counter_street_year")]
+
+    def __str__(self) -> str:
+        return f"{self.street_id}-{self.year}: {self.last}"
+
+
+class Application(models.Model):
+    receipt_no = models.CharField(_("受理编号"), max_length=24, unique=True, editable=False)
+    street = models.ForeignKey(
+        Region, on_delete=models.PROTECT, related_name="+", verbose_name=_("街道(乡镇)"), db_index=False
+    )
+    community = models.ForeignKey(
+        Region, on_delete=models.PROTECT, null=True, blank=True, related_name="+", verbose_name=_("社区(村)")
+    )
+    household = models.ForeignKey(
+        Household,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="applications",
+        verbose_name=_("家庭"),
+    )
+    channel = models.CharField(_("申请渠道"), max_length=20, choices=Channel.choices, default=Channel.WINDOW)
+    assistance_types = ArrayField(
+        models.CharField(max_length=24, choices=AssistanceType.choices), verbose_name=_("申请救助类别")
+    )
+    help_text = models.TextField(_("申请事由及所需帮助"), blank=True, default="")
+    agent_note = models.CharField(_("代办人/发现来源"), max_length=100, blank=True, default="")
+    status = models.CharField(
+        _("状态"), max_length=20, choices=ApplicationStatus.choices, default=ApplicationStatus.SUBMITTED
+    )
+    status_reason = models.TextField(_("不予受理/撤回原因"), blank=True, default="")
+
+    applicant_name = models.CharField(_("申请人姓名"), max_length=32)
+    applicant_id_number = EncryptedTextField(_("申请人身份证号码"))
+    applicant_id_index = models.CharField(max_length=64, db_index=True, editable=False)
+    applicant_id_masked = models.CharField(_("申请人证件号(脱敏)"), max_length=18, db_index=True, editable=False)
+    applicant_phone = EncryptedTextField(_("联系电话"), blank=True, default="")
+    # Blind indexes of every person named in the application: the duplicate guard looks here.
+    id_indexes = ArrayField(models.CharField(max_length=64), default=list, editable=False)
+    # An online submission, as the resident typed it (identifiers inside, so encrypted); the window
+    # turns it into a household record when it accepts.
+    online_payload = EncryptedTextField(_("网上申请原始数据"), blank=True, default="")
+
+    emergency_kind = models.CharField(
+        _("急难事由"), max_length=20, choices=EmergencyKind.choices, blank=True, default=""
+    )
+    emergency_date = models.DateField(_("事发日期"), null=True, blank=True)
+    emergency_cost = models.DecimalField(_("事件支出(元)"), max_digits=14, decimal_places=2, null=True, blank=True)
+    emergency_insurance = models.DecimalField(_("保险赔付(元)"), max_digits=14, decimal_places=2, null=True, blank=True)
+    emergency_other_aid = models.DecimalField(_("其他救助(元)"), max_digits=14, decimal_places=2, null=True, blank=True)
+
+    submitted_at = models.DateTimeField(_("提交时间"), auto_now_add=True)
+    submitted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("登记人"),
+    )
+    decided_at = models.DateTimeField(_("受理/不予受理时间"), null=True, blank=True)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+
+    class Meta:
+        verbose_name = _("救助申请")
+        verbose_name_plural = _("救助申请")
+        ordering = ["-submitted_at", "-id"]
+        indexes = [
+            models.Index(fields=["street", "status"], name="application_street_status"),
+            models.Index(fields=["street"], name="application_street_like", opclasses=["varchar_pattern_ops"]),
+            GinIndex(fields=["id_indexes"], name="application_id_indexes"),
+        ]
+        constraints = [
+            models.CheckConstraint(condition=~Q(assistance_types=[]), name="application_has_assistance_type"),
+            models.CheckConstraint(
+                condition=Q(emergency_cost__isnull=True) | Q(emergency_cost__gte=0),
+                name="application_emergency_cost_not_negative",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.receipt_no} {self.applicant_name}"
+
+    @property
+    def is_open(self) -> bool:
+        return self.status == ApplicationStatus.SUBMITTED
+
+    def assistance_type_labels(self) -> list[str]:
+        labels = dict(AssistanceType.choices)
+        return [str(labels.get(t, t)) for t in self.assistance_types]
+
+
+class EconomicCheckAuthorisation(models.Model):
+    """家庭经济状况核对授权书: one per adult member and application (DOMAIN §6.1, §6.3)."""
+
+    application = models.ForeignKey(
+        Application, on_delete=models.CASCADE, related_name="authorisations", verbose_name=_("申请")
+    )
+    member = models.ForeignKey(Member, on_delete=models.PROTECT, related_name="+", verbose_name=_("成员"))
+    signed = models.BooleanField(_("已签署"), default=False)
+    signed_on = models.DateField(_("签署日期"), null=True, blank=True)
+    scan = models.FileField(
+        _("授权书扫描件"), upload_to=scan_upload_to, blank=True, default="", validators=[validate_scan]
+    )
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    recorded_at = models.DateTimeField(_("登记时间"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("经济状况核对授权书")
+        verbose_name_plural = _("经济状况核对授权书")
+        ordering = ["application_id", "member_id"]
+        constraints = [
+            models.UniqueConstraint(fields=["application", "member"], name="authorisation_once_per_member"),
+            models.CheckConstraint(
+                condition=Q(signed=False) | Q(signed_on__isnull=False), name="authorisation_signed_has_date"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.application_id}/{self.member_id} {'✓' if self.signed else '✗'}"

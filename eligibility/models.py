@@ -6,6 +6,7 @@ from decimal import Decimal
 from typing import Any
 
 from django.conf import settings
+from django.contrib.postgres.fields import ArrayField
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
@@ -101,8 +102,12 @@ class Determination(models.Model):
     """The latest engine result for a stored household (written by the batch path only when it changes).
 
     Amounts are integer fen; ``tiers`` is a bitmask (1 tekun, 2 dibao, 4 single-person dibao,
-    8 low_income, 16 expenditure_hardship); ``fingerprint`` covers everything the result depends on so
-    an unchanged determination is not rewritten.
+    8 low_income, 16 expenditure_hardship). The batch path (``eligibility.batch``) compares the new
+    result with these columns and rewrites a row only when one of them differs; ``as_of``,
+    ``evaluated_at`` and ``changed_at`` then record the evaluation that produced the values, and
+    ``previous`` the values they replaced (for the re-verification review tasks of issue 5).
+    ``error`` is set when the latest evaluation failed (e.g. a missing parameter); the other columns
+    then keep the last successful result (``primary_tier`` is "" when there never was one).
     """
 
     household = models.OneToOneField(
@@ -112,6 +117,17 @@ class Determination(models.Model):
     primary_tier = models.CharField(_("主要类别"), max_length=24)
     tiers = models.PositiveSmallIntegerField(_("符合类别(位掩码)"), default=0)
     monthly_amount_fen = models.BigIntegerField(_("月保障金额(分)"), default=0)
+    # Recurring cash per tier; their sum is monthly_amount_fen.
+    tekun_fen = models.BigIntegerField(_("特困供养金(分)"), default=0)
+    dibao_fen = models.BigIntegerField(_("低保金(分)"), default=0)
+    single_fen = models.BigIntegerField(_("单人户低保金(分)"), default=0)
+    # Member ids rather than positions: a mask would shift when a member joins or leaves.
+    tekun_members = ArrayField(models.BigIntegerField(), verbose_name=_("特困人员(成员ID)"), default=list, blank=True)
+    single_members = ArrayField(
+        models.BigIntegerField(), verbose_name=_("单人户低保成员(成员ID)"), default=list, blank=True
+    )
+    # The values this row replaced when it last changed (None for a first determination).
+    previous = models.JSONField(_("变化前结果"), null=True, blank=True)
     error = models.CharField(_("评估错误"), max_length=200, blank=True, default="")
     evaluated_at = models.DateTimeField(_("评估时间"))
     changed_at = models.DateTimeField(_("变化时间"))

@@ -22,7 +22,6 @@ def make_resident_id(county: str = "340104", birth: dt.date = dt.date(1980, 5, 1
     return body + ric.calc_check_digit(body + "0")
 
 
-
 def api_client(user: User | None) -> APIClient:
     client = APIClient()
     if user is not None:
@@ -41,12 +40,14 @@ def household_payload(street: str = STREET_A, community: str = COMMUNITY_A, **ov
         "financial_assets": "5000.00",
         "homes": 1,
         "members": [
-            {"name": "张三", "id_number": make_resident_id(seq=123), "relation": "self",
-             "incomes": [{"kind": "wage", "monthly": "1200.00"}]},
+            {
+                "name": "张三",
+                "id_number": make_resident_id(seq=123),
+                "relation": "self",
+                "incomes": [{"kind": "wage", "monthly": "1200.00"}],
+            },
             {"name": "李梅", "id_number": make_resident_id(birth=dt.date(1982, 3, 9), seq=246), "relation": "spouse"},
         ],
     }
     data.update(overrides)
     return data
-
-

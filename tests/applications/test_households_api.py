@@ -1,7 +1,5 @@
 from __future__ import annotations
 
-from typing import Any
-
 import pytest
 from django.db import connection
 
@@ -35,17 +33,17 @@ def test_identifiers_are_encrypted_at_rest(household_a: Household) -> None:
         cur.execute("SELECT phone, bank_account FROM applications_household")
         phone, account = cur.fetchone()
         # No column of any member row holds the plaintext ID.
-        cur.execute(
-            "SELECT count(*) FROM applications_member m WHERE m::text LIKE %s", [f"%{full_id}%"]
-        )
+        cur.execute("SELECT count(*) FROM applications_member m WHERE m::text LIKE %s", [f"%{full_id}%"])
         (plaintext_hits,) = cur.fetchone()
     assert plaintext_hits == 0
     assert all(r[0].startswith("g1:") and full_id not in r[0] for r in rows)
     assert "13812345678" not in phone and phone.startswith("g1:")
     assert "6228480012345678901" not in account
     # The ORM decrypts transparently.
-    assert Member.objects.get(id_index=rows[0][1]).id_number in {full_id, make_resident_id(
-        birth=__import__("datetime").date(1982, 3, 9), seq=246)}
+    assert Member.objects.get(id_index=rows[0][1]).id_number in {
+        full_id,
+        make_resident_id(birth=__import__("datetime").date(1982, 3, 9), seq=246),
+    }
 
 
 @pytest.mark.django_db
@@ -153,5 +151,3 @@ def test_search_by_masked_and_full_id(clerk_a: User, household_a: Household) -> 
     assert [h["id"] for h in client.get(URL, {"q": full.lower()}).json()["results"]] == [household_a.pk]
     assert [h["id"] for h in client.get(URL, {"q": "张三"}).json()["results"]] == [household_a.pk]
     assert client.get(URL, {"q": "王五"}).json()["count"] == 0
-
-

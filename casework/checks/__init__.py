@@ -1,0 +1,1 @@
+"""Economic-check plumbing: department adapters (``adapters``) and the pure comparison (``compare``)."""
