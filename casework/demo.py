@@ -382,6 +382,12 @@ def load(context: DemoContext) -> None:
             community = Region.objects.filter(parent=street_region, level=Region.Level.COMMUNITY).order_by("code")
             _online_applications(street_region, community.first() or street_region)
             _public_emergency(context, street_region)
+    # Enrolment, payment rolls, re-verification and alerts (issue 5), then plans, services and
+    # referrals (issue 6) build on the approved cases above.
+    from casework import demo_enrolment, demo_plans
+
+    demo_enrolment.load(context)
+    demo_plans.load(context)
 
 
 def _public_emergency(context: DemoContext, street: Region) -> None:

@@ -176,7 +176,7 @@ def _process(run_id: int) -> None:
 
 def _reverify(context: DemoContext, today: dt.date) -> None:
     run = reverification_svc.reverification_run_create(
-        kind=RunKind.SCHEDULED, as_of=today, actor=None, trigger="演示：到期定期复核"
+        kind=RunKind.SCHEDULED, as_of=today, actor=None, trigger=DEMO_RUN_TRIGGER
     )
     _process(run.pk)
     task = (
@@ -305,8 +305,15 @@ def _lead(context: DemoContext) -> None:
         )
 
 
+DEMO_RUN_TRIGGER = "演示：到期定期复核"
+
+
 @transaction.atomic
 def load(context: DemoContext) -> None:
+    from casework.models.reverification import ReverificationRun
+
+    if ReverificationRun.objects.filter(trigger=DEMO_RUN_TRIGGER).exists():
+        return  # loaded already
     today = timezone.localdate()
     _enrol_approved(context)
     historical = _historical(context, today)

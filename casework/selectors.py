@@ -32,8 +32,11 @@ from casework.models import (
 
 
 def cases_visible_to(user: User | AnonymousUser) -> QuerySet[Case]:
+    # Social workers see only the cases assigned to them (issue 6); imported here to avoid a cycle.
+    from casework.selectors_plans import assigned_only
+
     qs = Case.objects.select_related("application", "household", "street", "accepted_by", "public_emergency")
-    return scope_by_region(qs, user, "street__code")
+    return assigned_only(scope_by_region(qs, user, "street__code"), user)
 
 
 def case_detail_queryset(user: User | AnonymousUser) -> QuerySet[Case]:

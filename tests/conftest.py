@@ -4,8 +4,8 @@ data migration (real NBS codes)."""
 
 from __future__ import annotations
 
-from decimal import Decimal
 import os
+from decimal import Decimal
 from typing import Any
 
 import pytest

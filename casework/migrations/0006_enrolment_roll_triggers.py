@@ -3,7 +3,7 @@
 - enrolment periods are append-only: no DELETE; an UPDATE may only set the end month of an open
   period (once) — nothing else of a period ever changes;
 - a locked payment roll cannot change, and neither can its lines (no INSERT/UPDATE/DELETE);
-- the enrolment table keeps free space in each page (fillfactor 70) so the re-verification claim,
+- the enrolment table keeps half of each page free (fillfactor 50) so the re-verification claim,
   which rewrites only unindexed columns, is a heap-only (HOT) update.
 """
 
@@ -68,7 +68,7 @@ CREATE TRIGGER casework_rollline_locked
     BEFORE INSERT OR UPDATE OR DELETE ON casework_rollline
     FOR EACH ROW EXECUTE FUNCTION casework_rollline_locked();
 
-ALTER TABLE casework_enrolment SET (fillfactor = 70);
+ALTER TABLE casework_enrolment SET (fillfactor = 50);
 """
 
 BACKWARD = """

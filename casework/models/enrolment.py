@@ -24,7 +24,6 @@ from applications.models import Household
 from casework.models.case import Case
 from casework.models.review import Decision, Tier
 
-
 # Tiers an approved decision enrols (急难 is a one-off payment, never an enrolment).
 ENROLLABLE_TIERS = frozenset({Tier.TEKUN, Tier.DIBAO, Tier.LOW_INCOME, Tier.EXPENDITURE_HARDSHIP})
 CASH_TIERS = frozenset({Tier.TEKUN, Tier.DIBAO})
@@ -96,7 +95,7 @@ class Enrolment(models.Model):
     previous_verified_on = models.DateField(_("前次核对日期"), null=True, blank=True)
     # The re-verification run that last claimed this enrolment (the chunk task's claim). No index
     # and no FK trigger, and no index on the schedule columns either, so that the claim's UPDATE of
-    # a million rows stays a heap-only (HOT) update (the table has fillfactor 70); runs are never
+    # a million rows stays a heap-only (HOT) update (the table has fillfactor 50); runs are never
     # deleted.
     last_run = models.ForeignKey(
         "casework.ReverificationRun",

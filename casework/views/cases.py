@@ -16,6 +16,7 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from accounts.errors import BusinessError
+from accounts.hooks import collect
 from accounts.models import Role, User
 from applications import intake as app_intake
 from applications.models import EconomicCheckAuthorisation, Member
@@ -210,6 +211,8 @@ def _detail_context(request: HttpRequest, case: Case, bound: dict[str, Any] | No
         "evaluation_tiers": labelled_tiers(opinion.evaluation if opinion else None),
         "investigations": case.investigations.all(),
         "notices": case.notices.all(),
+        # Plans, referrals, charity hand-offs …: sections added by other modules through accounts.hooks.
+        "extra_panels": collect("case_panels", request, case),
     }
 
 

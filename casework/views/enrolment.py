@@ -89,7 +89,8 @@ def enrolment_list(request: HttpRequest) -> HttpResponse:
         if q.isdigit():
             condition |= Q(household_id=int(q))
         qs = qs.filter(condition).distinct()
-    page = Paginator(qs.order_by("street_id", "household_id"), 50).get_page(request.GET.get("page"))
+    qs = qs.prefetch_related("household__members").order_by("street_id", "household_id")
+    page = Paginator(qs, 50).get_page(request.GET.get("page"))
     waiting = svc.decisions_waiting_for_enrolment(user)
     context = {
         "page_obj": page,

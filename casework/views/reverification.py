@@ -189,7 +189,8 @@ def task_list(request: HttpRequest) -> HttpResponse:
     outcome = request.GET.get("proposed", "")
     if outcome in ReviewOutcome.values:
         qs = qs.filter(proposed_outcome=outcome)
-    page = Paginator(qs.order_by("-created_at", "-id"), 50).get_page(request.GET.get("page"))
+    qs = qs.prefetch_related("household__members").order_by("-created_at", "-id")
+    page = Paginator(qs, 50).get_page(request.GET.get("page"))
     return render(
         request,
         "casework/reverification/tasks.html",

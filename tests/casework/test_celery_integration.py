@@ -22,6 +22,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+import kombu.pools
 import psycopg2
 import pytest
 import redis
@@ -125,8 +126,9 @@ def broker() -> Iterator[str]:
     saved = {k: conf[k] for k in ("broker_url", "task_always_eager", "task_default_queue")}
 
     def reset() -> None:
-        if celery_app._pool is not None:
-            celery_app._pool.force_close_all()
+        # kombu keeps connection/producer pools in global registries keyed by broker URL: close
+        # AND forget them, or later eager tasks of other tests find a closed pool.
+        kombu.pools.reset()
         celery_app._pool = None
         amqp = celery_app.__dict__.get("amqp")
         if amqp is not None:

@@ -294,7 +294,7 @@ def test_alerts_fire_on_the_demo_department_data() -> None:
     context = load_staff()
     application_demo.load(context)
     casework_demo.load(context)
-    demo_enrolment.load(context)
+    demo_enrolment.load(context)  # a no-op when casework.demo already called it
 
     assert _rules_fired() == set(RuleCode.values)
     assert Alert.objects.filter(street_id=STREET_A).exists()

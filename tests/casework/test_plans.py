@@ -246,6 +246,8 @@ def test_case_page_panel_hook_shows_the_plan_summary(clerk_a: User, reviewer_a: 
     assert mine and mine[0]["in_kind_count"] == 1 and mine[0]["in_kind_value"] == Decimal("60")
     html = render_to_string(mine[0]["template"], {"panel": mine[0]}, request=request)
     assert "折合 ¥60" in html and f"/cases/{case.pk}/plan/" in html
+    case_page = client_for(reviewer_a).get(f"/cases/{case.pk}/").content.decode()
+    assert 'id="plan-panel"' in case_page and 'id="referral-panel"' in case_page
     outsider = RequestFactory().get("/")
     outsider.user = social_worker()  # not assigned: no panel
     assert [p for p in collect("case_panels", outsider, case) if p["template"].startswith("casework/plans/")] == []

@@ -126,11 +126,6 @@ def test_social_worker_records_a_visit_through_the_page(two_cases: tuple[User, i
     assert "首次建档访视" in client.get(f"/cases/{mine}/plan/").content.decode()
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="casework.selectors.cases_visible_to (owner's file) must apply selectors_plans.assigned_only; "
-    "until then the one-window case page and /api/v1/cases/ show a social worker every case of her street",
-)
 def test_owners_case_page_and_case_api_also_hide_unassigned_cases(two_cases: tuple[User, int, int]) -> None:
     worker, _mine, other = two_cases
     assert client_for(worker).get(f"/cases/{other}/").status_code == 404

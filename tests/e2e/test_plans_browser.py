@@ -202,9 +202,14 @@ def test_plan_visit_referral_and_conference(
     _shot(sw, shots, "05-conference")
     assert CaseConference.objects.filter(case=case).count() == 1
 
-    # 6. The reviewer's plan page shows the whole chain.
+    # 6. The reviewer's plan page shows the whole chain; the case page shows it as panels.
     reviewer.goto(f"{base}/cases/{case.pk}/plan/")
     assert "首次入户建档访视" in reviewer.inner_text("#deliveries")
+    reviewer.goto(f"{base}/cases/{case.pk}/")
+    assert "周婷(社工)" in reviewer.inner_text("#plan-panel")
+    assert "蜀山区医疗保障局" in reviewer.inner_text("#referral-panel")
+    reviewer.locator("#plan-panel").scroll_into_view_if_needed()
+    reviewer.screenshot(path=str(shots / "plans-05a-case-page-panels.png"), full_page=True)
     reviewer.goto(f"{base}/assistance/?tab=all")
     assert "蜀山区医疗保障局" in reviewer.inner_text("main")
     _shot(reviewer, shots, "06-assistance-hub")
