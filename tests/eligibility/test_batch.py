@@ -7,6 +7,7 @@ per-tier amounts and the members of 特困 and 单人户 cases.
 
 from __future__ import annotations
 
+import collections
 import contextlib
 import datetime as dt
 import itertools
@@ -70,8 +71,12 @@ def _member(rng: random.Random, *, age: tuple[int, int], income: Decimal = Decim
     kind = "wage" if age[0] >= 18 and age[1] < 60 else rng.choice(["pension", "other", "maintenance", "agriculture"])
     incomes = [{"kind": kind, "monthly": income}] if income else []
     if rng.random() < 0.2:  # exempt kinds never count
-        incomes.append({"kind": rng.choice(["scholarship", "martyr_pension", "resident_basic_pension"]),
-                        "monthly": _yuan(rng, 1, 900)})
+        incomes.append(
+            {
+                "kind": rng.choice(["scholarship", "martyr_pension", "resident_basic_pension"]),
+                "monthly": _yuan(rng, 1, 900),
+            }
+        )
     if rng.random() < 0.1:
         incomes.append({"kind": rng.choice(["business", "property"]), "monthly": _yuan(rng, 0, 600)})
     grade = rng.choice([None] * 8 + [1, 2, 3, 4])
@@ -100,19 +105,43 @@ def household_data(rng: random.Random, street: str, profile: str) -> dict[str, A
     s = STANDARD[street]
     members: list[dict[str, Any]]
     if profile == "tekun":
-        members = [_member(rng, age=(61, 95), income=_yuan(rng, 0, 900), has_able_supporter=False, excluded=None,
-                           lives_together=True)]
+        members = [
+            _member(
+                rng,
+                age=(61, 95),
+                income=_yuan(rng, 0, 900),
+                has_able_supporter=False,
+                excluded=None,
+                lives_together=True,
+            )
+        ]
         if rng.random() < 0.4:
             members.append(_member(rng, age=(25, 59), income=_yuan(rng, 0, 3000)))
     elif profile == "single":  # a member with grade 1–2 disability and low own income; p between S and 2S
         members = [
-            _member(rng, age=(25, 59), income=_yuan(rng, 0, 300), disability_grade=rng.choice([1, 2]),
-                    disability_kind="visual", excluded=None, lives_together=True),
+            _member(
+                rng,
+                age=(25, 59),
+                income=_yuan(rng, 0, 300),
+                disability_grade=rng.choice([1, 2]),
+                disability_kind="visual",
+                excluded=None,
+                lives_together=True,
+            ),
             _member(rng, age=(25, 59), income=s * 3 + _yuan(rng, 0, 900), excluded=None, lives_together=True),
         ]
     elif profile == "boundary":  # p = S exactly: wage − 0.3 × S = S
-        members = [_member(rng, age=(25, 59), income=s + s * Decimal("0.3"), excluded=None, lives_together=True,
-                           disability_grade=None, serious_illness=False)]
+        members = [
+            _member(
+                rng,
+                age=(25, 59),
+                income=s + s * Decimal("0.3"),
+                excluded=None,
+                lives_together=True,
+                disability_grade=None,
+                serious_illness=False,
+            )
+        ]
         for m in members:
             m["incomes"] = [i for i in m["incomes"] if i["kind"] not in ("business", "property")]
     else:
@@ -126,8 +155,12 @@ def household_data(rng: random.Random, street: str, profile: str) -> dict[str, A
             members.append(_member(rng, age=(0, 0), birth=dt.date(2026, 6, 1)))
     vehicles = []
     if rng.random() < 0.15:
-        vehicles.append({"price": rng.choice([Decimal("79999.99"), Decimal("80000.00"), _yuan(rng, 10_000, 150_000)]),
-                         "business_use": rng.random() < 0.3})
+        vehicles.append(
+            {
+                "price": rng.choice([Decimal("79999.99"), Decimal("80000.00"), _yuan(rng, 10_000, 150_000)]),
+                "business_use": rng.random() < 0.3,
+            }
+        )
     data: dict[str, Any] = {
         "street": _region(street),
         "community": _region(street, community=True),
@@ -140,9 +173,14 @@ def household_data(rng: random.Random, street: str, profile: str) -> dict[str, A
     }
     if profile == "property":
         failure = rng.choice(["assets", "homes", "business", "profit"])
-        data.update({"assets": {"financial_assets": Decimal(48 * 924 * len(members) + 1)}, "homes": {"homes": 2},
-                     "business": {"business_employs_others_12m": True},
-                     "profit": {"business_avg_monthly_net_profit": s * 2 + Decimal("0.01")}}[failure])
+        data.update(
+            {
+                "assets": {"financial_assets": Decimal(48 * 924 * len(members) + 1)},
+                "homes": {"homes": 2},
+                "business": {"business_employs_others_12m": True},
+                "profit": {"business_avg_monthly_net_profit": s * 2 + Decimal("0.01")},
+            }[failure]
+        )
     if profile == "hardship" or rng.random() < 0.1:
         data["medical_expense_annual"] = _yuan(rng, 5_000, 80_000)
         data["education_expense_annual"] = _yuan(rng, 0, 10_000)
@@ -169,8 +207,14 @@ def bulk_households(actor: User, datas: list[dict[str, Any]]) -> list[Household]
     for household, d in zip(households, datas, strict=True):
         for m in d["members"]:
             number = m["id_number"]
-            member = Member(household=household, id_number=number, id_index=blind_index(number),
-                            id_masked=mask_id(number), birth_date=m["birth"], sex="M")
+            member = Member(
+                household=household,
+                id_number=number,
+                id_index=blind_index(number),
+                id_masked=mask_id(number),
+                birth_date=m["birth"],
+                sex="M",
+            )
             for f in MEMBER_FIELDS:
                 if f in m:
                     setattr(member, f, "" if m[f] is None and f in _TEXT_CHOICES else m[f])
@@ -235,13 +279,26 @@ def test_age_cutoff_equals_age_on_around_every_birthday(as_of: dt.date, years: i
 @pytest.mark.django_db
 @pytest.mark.parametrize("as_of", [dt.date(2024, 2, 29), AS_OF])
 def test_member_flags_in_sql_equal_increment_class_and_work_capacity_none(as_of: dt.date) -> None:
-    births = [as_of.replace(year=as_of.year - y, day=28 if as_of.day == 29 else as_of.day) + dt.timedelta(days=d)
-              for y in (18, 60) for d in (-1, 0, 1)] + [dt.date(1964, 2, 29), dt.date(2008, 2, 29), dt.date(1990, 6, 1)]
-    combos = list(itertools.product(births, [None, 1, 2, 3, 4], ["", "physical", "intellectual", "mental", "visual"],
-                                    [False, True], ["", "none", "partial", "full"]))
-    rows = ", ".join(["(%s::date, %s::int, %s, %s, %s, true, 0, 'home')"] * len(combos))
-    sql = (f"SELECT {batch.MEMBER_FLAGS_SQL} FROM (VALUES {rows}) AS mb(birth_date, disability_grade, "
-           "disability_kind, serious_illness, work_capacity, has_able_supporter, adl_incapable, care_mode)")
+    births = [
+        as_of.replace(year=as_of.year - y, day=28 if as_of.day == 29 else as_of.day) + dt.timedelta(days=d)
+        for y in (18, 60)
+        for d in (-1, 0, 1)
+    ] + [dt.date(1964, 2, 29), dt.date(2008, 2, 29), dt.date(1990, 6, 1)]
+    combos = list(
+        itertools.product(
+            births,
+            [None, 1, 2, 3, 4],
+            ["", "physical", "intellectual", "mental", "visual"],
+            [False, True],
+            ["", "none", "partial", "full"],
+        )
+    )
+    rows = ", ".join(["(%s::date, %s::int, %s, %s, %s, false, 5, 'institutional')"] * len(combos))
+    columns = (
+        "birth_date, disability_grade, disability_kind, serious_illness, work_capacity, "
+        "has_able_supporter, adl_incapable, care_mode"
+    )
+    sql = f"SELECT {batch.MEMBER_FLAGS_SQL} FROM (VALUES {rows}) AS mb({columns})"  # noqa: S608
     params: dict[str, Any] = {"cut60": batch.age_cutoff(as_of, 60), "cut18": batch.age_cutoff(as_of, 18)}
     flat = [v for combo in combos for v in combo]
     with connection.cursor() as cur:
@@ -249,10 +306,17 @@ def test_member_flags_in_sql_equal_increment_class_and_work_capacity_none(as_of:
         cur.execute(sql.replace("%(cut60)s", f"'{params['cut60']}'").replace("%(cut18)s", f"'{params['cut18']}'"), flat)
         flags = [row[0] for row in cur.fetchall()]
     for (born, grade, kind, ill, capacity), f in zip(combos, flags, strict=True):
-        member = RuleMember(ref="m", birth_date=born, disability_grade=grade, disability_kind=kind or None,
-                            serious_illness=ill, work_capacity=capacity or None)
+        member = RuleMember(
+            ref="m",
+            birth_date=born,
+            disability_grade=grade,
+            disability_kind=kind or None,
+            serious_illness=ill,
+            work_capacity=capacity or None,
+        )
         expected_class = {CLASS_A: 2, CLASS_B: 1, None: 0}[increment_class(member, as_of)]
         assert (f & 3, bool(f & 4)) == (expected_class, work_capacity_none(member, as_of) is not None), member
+        assert batch._FLAGS[f][2:] == (False, 5, True)  # supporter, adl_incapable, institutional
 
 
 # --- batch = single -----------------------------------------------------------------------------------
@@ -284,8 +348,9 @@ def test_changing_one_household_income_rewrites_exactly_that_one(clerk_a: User) 
     target = Determination.objects.filter(primary_tier="dibao", tiers__in=[2, 2 | 16]).order_by("pk").first()
     assert target is not None
     before = DeterminationValues.of(target)
-    member = Member.objects.filter(household_id=target.pk, active=True, lives_together=True, excluded="",
-                                   birth_date__lte=AS_OF).first()
+    member = Member.objects.filter(
+        household_id=target.pk, active=True, lives_together=True, excluded="", birth_date__lte=AS_OF
+    ).first()
     assert member is not None
     IncomeItem.objects.create(member=member, kind="other", monthly=Decimal("1.00"))
 
@@ -376,8 +441,12 @@ MEMBER = st.fixed_dictionaries(
 
 
 @pytest.mark.django_db
-@settings(max_examples=30, deadline=None, database=None,
-          suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+@settings(
+    max_examples=30,
+    deadline=None,
+    database=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
 @given(
     members=st.lists(MEMBER, min_size=1, max_size=4),
     street=st.sampled_from([STREET_A, STREET_F]),
@@ -388,8 +457,14 @@ MEMBER = st.fixed_dictionaries(
     seed=st.integers(0, 10_000),
 )
 def test_property_batch_equals_single(
-    clerk_a: User, members: list[dict[str, Any]], street: str, as_of: dt.date, financial: int,
-    vehicle: tuple[int, bool] | None, medical: int, seed: int,
+    clerk_a: User,
+    members: list[dict[str, Any]],
+    street: str,
+    as_of: dt.date,
+    financial: int,
+    vehicle: tuple[int, bool] | None,
+    medical: int,
+    seed: int,
 ) -> None:
     rng = random.Random(seed)
     with transaction.atomic():
@@ -439,7 +514,14 @@ def _age_to_birth(as_of: dt.date, ages: tuple[int, int], rng: random.Random) -> 
 
 # --- two workers on the same chunk ------------------------------------------------------------------
 
-_RACE_TABLES = [Household, Member, IncomeItem, Vehicle, Determination]
+# The tables the batch path reads and writes, and which of their rows belong to a household range.
+_RACE_TABLES = {
+    Household: "id >= %s AND id < %s",
+    Member: "household_id >= %s AND household_id < %s",
+    IncomeItem: "member_id IN (SELECT id FROM applications_member WHERE household_id >= %s AND household_id < %s)",
+    Vehicle: "household_id >= %s AND household_id < %s",
+    Determination: "household_id >= %s AND household_id < %s",
+}
 
 
 @contextlib.contextmanager
@@ -456,16 +538,13 @@ def committed_copy(id_from: int, id_to: int) -> Iterator[str]:
     try:
         with other.cursor() as out, connection.cursor() as source:
             out.execute(f"CREATE SCHEMA {schema}")
-            for model in _RACE_TABLES:
+            for model, in_range in _RACE_TABLES.items():
                 table = model._meta.db_table
                 out.execute(f"CREATE TABLE {schema}.{table} (LIKE public.{table} INCLUDING ALL)")
-                key = "member_id IN (SELECT id FROM applications_member WHERE household_id >= %s AND household_id < %s)" \
-                    if model is IncomeItem else ("id" if model is Household else "household_id") + " >= %s AND " + \
-                    ("id" if model is Household else "household_id") + " < %s"
-                source.execute(f"SELECT * FROM {table} WHERE {key}", [id_from, id_to])
+                source.execute(f"SELECT * FROM {table} WHERE {in_range}", [id_from, id_to])  # noqa: S608
                 rows = source.fetchall()
                 if rows:
-                    psycopg2.extras.execute_values(out, f"INSERT INTO {schema}.{table} VALUES %s", rows)
+                    psycopg2.extras.execute_values(out, f"INSERT INTO {schema}.{table} VALUES %s", rows)  # noqa: S608
         yield schema
     finally:
         with other.cursor() as out:
@@ -473,15 +552,13 @@ def committed_copy(id_from: int, id_to: int) -> Iterator[str]:
         other.close()
 
 
-@pytest.mark.django_db
-def test_two_concurrent_calls_on_one_chunk_do_not_double_write(clerk_a: User) -> None:
-    households = create_households(clerk_a, 30, seed=2)
-    lo, hi = households[0].pk, households[-1].pk + 1
-    barrier = threading.Barrier(2)
+def run_concurrently(schema: str, ranges: list[tuple[int, int]]) -> list[batch.ChunkReport]:
+    """reevaluate_chunk on each range, each in its own thread and connection, started together."""
+    barrier = threading.Barrier(len(ranges))
     reports: list[batch.ChunkReport] = []
     errors: list[BaseException] = []
 
-    def work(schema: str) -> None:
+    def work(lo: int, hi: int) -> None:
         from django.db import connection as own  # each thread has its own connection (autocommit)
 
         try:
@@ -494,23 +571,90 @@ def test_two_concurrent_calls_on_one_chunk_do_not_double_write(clerk_a: User) ->
         finally:
             own.close()
 
-    with committed_copy(lo, hi) as schema:
-        threads = [threading.Thread(target=work, args=(schema,)) for _ in range(2)]
-        for t in threads:
-            t.start()
-        for t in threads:
-            t.join()
-        with connection.cursor() as cur:
-            cur.execute(f"SELECT count(*), count(previous) FROM {schema}.{Determination._meta.db_table}")
-            rows, rewritten = cur.fetchone()
+    threads = [threading.Thread(target=work, args=r) for r in ranges]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
     assert not errors, errors
+    return reports
+
+
+def scratch_counts(schema: str) -> tuple[int, int]:
+    """(determinations, determinations written more than once) in the scratch schema."""
+    # Not through the test's connection: its lock on the table would block DROP SCHEMA.
+    with psycopg2.connect(**connection.get_connection_params()) as reader, reader.cursor() as cur:
+        cur.execute(f"SELECT count(*), count(previous) FROM {schema}.{Determination._meta.db_table}")  # noqa: S608
+        rows, rewritten = cur.fetchone()
+    reader.close()
+    return rows, rewritten
+
+
+@pytest.mark.django_db
+def test_two_concurrent_calls_on_one_chunk_do_not_double_write(clerk_a: User) -> None:
+    households = create_households(clerk_a, 30, seed=2)
+    lo, hi = households[0].pk, households[-1].pk + 1
+    with committed_copy(lo, hi) as schema:
+        reports = run_concurrently(schema, [(lo, hi), (lo, hi)])
+        assert scratch_counts(schema) == (30, 0)
     assert sorted(r.changed for r in reports) == [0, 30]  # the second waited, then found all current
     assert [r.checked for r in reports] == [30, 30]
     assert sum(r.written for r in reports) == 30 and sum(len(r.changes) for r in reports) == 30
-    assert (rows, rewritten) == (30, 0)
 
 
-def test_the_chunk_claim_survives_a_stale_read() -> None:
-    """Even without the advisory lock, the conditional upsert writes a row only if its values differ."""
-    sql = batch._upsert_values_sql(returning=False)
-    assert "WHERE (d.primary_tier, d.tiers" in sql and "IS DISTINCT FROM (EXCLUDED.primary_tier" in sql
+@pytest.mark.django_db
+def test_overlapping_chunks_write_each_household_once(clerk_a: User, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Different ranges take different locks; a first determination copied by both is refused by the
+    primary key, and the loser redoes its chunk through the conditional upsert."""
+    households = create_households(clerk_a, 30, seed=4)
+    lo, hi = households[0].pk, households[-1].pk + 1
+    evaluate_chunk, both_have_read = batch._evaluate_chunk, threading.Barrier(2, timeout=60)
+    calls: collections.Counter[int] = collections.Counter()
+
+    def read_then_wait(*args: Any, **kwargs: Any) -> Any:
+        writes = evaluate_chunk(*args, **kwargs)
+        calls[threading.get_ident()] += 1
+        if calls[threading.get_ident()] == 1:
+            both_have_read.wait()  # both saw no determination: both will try to COPY the same rows
+        return writes
+
+    monkeypatch.setattr(batch, "_evaluate_chunk", read_then_wait)
+    with committed_copy(lo, hi) as schema:
+        reports = run_concurrently(schema, [(lo, hi), (lo + 5, hi)])
+        assert scratch_counts(schema) == (30, 0)
+    assert sorted(calls.values()) == [1, 2]  # exactly one chunk was redone
+    assert sum(r.changed for r in reports) == 30
+    assert sorted(r.checked for r in reports) == [25, 30]
+
+
+@pytest.mark.django_db
+def test_parallel_run_refuses_to_start_inside_a_transaction() -> None:
+    with pytest.raises(RuntimeError, match="inside a transaction"):
+        reevaluate(AS_OF, households=range(1, 100), workers=2, chunk_size=10)
+
+
+def test_chunks_cover_the_range_without_overlap() -> None:
+    assert batch.household_chunks(range(5, 27), chunk_size=10) == [(5, 15), (15, 25), (25, 27)]
+
+
+@pytest.mark.django_db
+def test_management_command_prints_the_report(clerk_a: User) -> None:
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    households = create_households(clerk_a, 5, seed=9)
+    out = StringIO()
+    call_command(
+        "reevaluate",
+        "--as-of",
+        AS_OF.isoformat(),
+        "--workers",
+        "1",
+        "--from-id",
+        str(households[0].pk),
+        "--to-id",
+        str(households[-1].pk),
+        stdout=out,
+    )
+    assert "checked 5, unchanged 0, changed 5, failed 0" in out.getvalue()
