@@ -289,6 +289,11 @@ def main() -> None:
         result = run_once(args.as_of, args.chunk_size)
     finally:
         stop_workers(workers)
+        import redis
+
+        client = redis.Redis.from_url(args.redis_url)
+        client.delete(queue, f"_kombu.binding.{queue}", f"_kombu.binding_permanent.{queue}")
+        client.close()
     run = result["run"]
     rate = run.checked / result["total"] if result["total"] else 0.0
     print(

@@ -27,7 +27,7 @@ from applications.selectors import households_visible_to
 from casework import selectors
 from casework import serializers as s
 from casework.models import Case, EmergencyPayment, PublicEmergency, ReserveFund
-from casework.services import emergency, investigation, notice, review
+from casework.services import emergency, enrolment, investigation, notice, review
 from casework.services.check import check_start
 from casework.services.intake import application_accept, intake_register
 
@@ -267,7 +267,8 @@ class CaseViewSet(mixins.ListModelMixin, viewsets.GenericViewSet[Case]):
         ser = s.ConfirmInSerializer(data=request.data)
         ser.is_valid(raise_exception=True)
         case = self._case(pk)
-        review.case_confirm(actor=_actor(request), case=case, note=ser.validated_data["note"])
+        # Approval and enrolment (issue 5) in one transaction.
+        enrolment.case_confirm_and_enrol(actor=_actor(request), case=case, note=ser.validated_data["note"])
         return _case_out(request, case)
 
     @extend_schema(tags=CASE_TAG, request=s.RefuseInSerializer, responses={200: s.CaseDetailOutSerializer})

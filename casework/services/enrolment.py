@@ -290,11 +290,13 @@ def enrolment_create_from_decision(*, decision: Decision, actor: User | None) ->
     decision = Decision.objects.select_related("case", "case__household").get(pk=decision.pk)
     if decision.outcome != Outcome.APPROVED or decision.tier not in ENROLLABLE_TIERS:
         return None
+    case: Case = decision.case
+    # The household lock serialises concurrent enrolments of it (the approval wrapper and the
+    # daily backfill); checked under the lock, a decision is enrolled once.
+    household = Household.objects.select_for_update().get(pk=case.household_id)
     existing = EnrolmentPeriod.objects.filter(decision=decision).select_related("enrolment").first()
     if existing is not None:
         return existing.enrolment
-    case: Case = decision.case
-    household = Household.objects.select_for_update().get(pk=case.household_id)
     assert decision.start_month is not None  # the decision_approved_has_start constraint
     facts = schedule_facts_for([household.pk], as_of=decision.decided_on).get(household.pk, NO_FACTS)
     interval = review_interval_months(

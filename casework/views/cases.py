@@ -24,7 +24,7 @@ from casework import forms as f
 from casework import selectors
 from casework.models import Case, CaseStatus, Decision, Department, PaymentStatus, Tier, next_steps
 from casework.services import check as check_services
-from casework.services import emergency, investigation, notice, review
+from casework.services import emergency, enrolment, investigation, notice, review
 from casework.services.evaluation import engine_proposal, evaluate_case
 from casework.views.intake import _error_messages
 
@@ -288,7 +288,8 @@ def _run(action: str, user: User, case: Case, cd: dict[str, Any]) -> str:
         notice.notice_close(actor=user, case=case)
         return _("公示期满，已提交审批。")
     if action == "confirm":
-        review.case_confirm(actor=user, case=case, note=cd.get("note", ""))
+        # Approval and enrolment (issue 5) in one transaction.
+        enrolment.case_confirm_and_enrol(actor=user, case=case, note=cd.get("note", ""))
         return _("已确认批准，请打印救助决定书。")
     if action == "refuse":
         review.case_refuse(actor=user, case=case, reasons=cd["reasons"])

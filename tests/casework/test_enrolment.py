@@ -314,3 +314,35 @@ def test_gradual_exit_closes_when_its_last_month_has_passed(clerk_a: User, appro
     assert Enrolment.objects.get(pk=enrolment.pk).status == EnrolmentStatus.CLOSED
     assert svc.enrolments_close_ended(today=TODAY) == 0
     assert AuditLog.objects.filter(action="enrolment.close", object_id=str(enrolment.pk)).exists()
+
+
+@pytest.mark.django_db
+def test_enrolment_pages_and_api(
+    clerk_a: User, reviewer_a: User, reviewer_a2: User, approver_a: User, clerk_b: User
+) -> None:
+    from django.test import Client
+
+    from tests.support import api_client
+
+    case_id = walk_to_review(clerk_a, reviewer_a, reviewer_a2)
+    decision = case_confirm(actor=approver_a, case=Case.objects.get(pk=case_id))
+    client = Client()
+    client.force_login(approver_a)
+    waiting = client.get("/enrolments/").content.decode()
+    assert decision.document_no in waiting and "纳入保障" in waiting
+    response = client.post(f"/enrolments/enrol/{decision.pk}/")
+    enrolment = Enrolment.objects.get()
+    assert response.status_code == 302 and response["Location"] == f"/enrolments/{enrolment.pk}/"
+    page = client.get(f"/enrolments/{enrolment.pk}/").content.decode()
+    assert "925.20" in page and "dibao_standard" in page and "过渡期临时救助" in page
+    assert client.post(f"/enrolments/{enrolment.pk}/bridging/", {"reason": "过渡"}).status_code == 302
+    assert BridgingPayment.objects.filter(enrolment=enrolment).count() == 1
+    household = client.get(f"/households/{enrolment.household_id}/").content.decode()
+    assert "保障情况" in household and f"/enrolments/{enrolment.pk}/" in household
+    body = api_client(approver_a).get(f"/api/v1/enrolments/{enrolment.pk}/").json()
+    assert body["tier"] == "dibao" and body["periods"][0]["parameters_used"]
+    assert api_client(clerk_b).get(f"/api/v1/enrolments/{enrolment.pk}/").status_code == 404
+    other = Client()
+    other.force_login(clerk_b)
+    assert other.get(f"/enrolments/{enrolment.pk}/").status_code == 404
+    assert other.post(f"/enrolments/enrol/{decision.pk}/").status_code == 404

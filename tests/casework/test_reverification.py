@@ -506,7 +506,9 @@ def test_schedules_are_stored_in_the_database_and_shown_to_supervisors(
     schedules = api_client(supervisor_shushan).get("/api/v1/reverification-schedules/").json()
     assert {s["task"] for s in schedules} >= {"casework.reverification_daily", "casework.monitoring_scan"}
     # A supervisor starts a run for the county from the page; another county's supervisor sees none of it.
-    response = client.post("/reverification/runs/", {"kind": "scheduled", "scope": "340104", "as_of": TODAY.isoformat()})
+    response = client.post(
+        "/reverification/runs/", {"kind": "scheduled", "scope": "340104", "as_of": TODAY.isoformat()}
+    )
     run = ReverificationRun.objects.get()
     assert response.status_code == 302 and run.scope_code == "340104" and run.requested_by == supervisor_shushan
     other = Client()
