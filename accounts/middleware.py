@@ -14,3 +14,15 @@ class NoStoreMiddleware:
         if getattr(request, "user", None) is not None and request.user.is_authenticated:
             response["Cache-Control"] = "no-store"
         return response
+
+
+class DefaultLanguageMiddleware:
+    """zh-hans is the default UI language whatever the browser's Accept-Language says; English is
+    an explicit choice (the language switch sets a cookie that LocaleMiddleware reads)."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        request.META.pop("HTTP_ACCEPT_LANGUAGE", None)
+        return self.get_response(request)
