@@ -19,6 +19,7 @@ from accounts.models import Region, Role, User
 from applications import intake as app_intake
 from applications.models import Application, ApplicationStatus, Channel, Household
 from applications.selectors import households_visible_to
+from applications.services import MEMBER_FIELDS
 from casework import selectors
 from casework.forms import IncomeFormSet, IntakeForm, MemberFormSet, ReasonForm, VehicleFormSet
 from casework.services.intake import DuplicateApplication, application_accept, intake_register
@@ -36,20 +37,6 @@ HOUSEHOLD_FIELDS = [
     "medical_expense_annual",
     "education_expense_annual",
     "rehabilitation_expense_annual",
-]
-MEMBER_FIELDS = [
-    "name",
-    "relation",
-    "lives_together",
-    "excluded",
-    "disability_grade",
-    "disability_kind",
-    "serious_illness",
-    "student",
-    "work_capacity",
-    "adl_incapable",
-    "has_able_supporter",
-    "care_mode",
 ]
 APPLICATION_FIELDS = [
     "assistance_types",

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import datetime as dt
 import os
-from collections.abc import Iterator
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -25,62 +24,18 @@ from accounts.crypto import blind_index
 from accounts.models import User
 from casework.models import Case, CaseStatus, DataExchangeRecord, Decision, PublicNotice
 from tests.casework.reference_data import ALL_APPS
+from tests.e2e.browser_support import login as _login
+from tests.e2e.browser_support import new_page as _page
 from tests.support import COMMUNITY_A, STREET_A, make_resident_id
 
 os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True, available_apps=ALL_APPS)]
 
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-dev-shm-usage",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
-PASSWORD = "pw-Test-12345"  # the conftest personas' password
 HEAD_ID = make_resident_id(birth=dt.date(1979, 8, 21), seq=135)
 SPOUSE_ID = make_resident_id(birth=dt.date(1981, 11, 3), seq=248)
 CHILD_ID = make_resident_id(birth=dt.date(2013, 4, 9), seq=357)
 ONLINE_ID = make_resident_id(birth=dt.date(1986, 2, 14), seq=471)
-
-
-@pytest.fixture(scope="module")
-def shots() -> Path:
-    folder = Path(os.environ.get("CI_SCREENSHOT_DIR", "var/screenshots"))
-    folder.mkdir(parents=True, exist_ok=True)
-    return folder
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        instance = p.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
-        yield instance
-        instance.close()
-
-
-def _page(browser: Any, *, mobile: bool = False) -> Any:
-    viewport = {"width": 390, "height": 844} if mobile else {"width": 1366, "height": 900}
-    context = browser.new_context(viewport=viewport, locale="zh-CN", device_scale_factor=1)
-    page = context.new_page()
-    page.set_default_timeout(15000)
-    return page
-
-
-def _login(browser: Any, base: str, user: User) -> Any:
-    page = _page(browser)
-    page.goto(f"{base}/accounts/login/")
-    page.fill("#id_username", user.username)
-    page.fill("#id_password", PASSWORD)
-    page.click("button[type=submit]")
-    page.wait_for_url(f"{base}/")
-    return page
 
 
 def _shot(page: Any, folder: Path, name: str) -> None:
