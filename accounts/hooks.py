@@ -13,7 +13,7 @@ from __future__ import annotations
 import importlib
 from typing import Any
 
-HOOK_APPS = ["applications", "eligibility", "casework", "charity"]
+HOOK_APPS = ["applications", "eligibility", "casework", "charity", "oversight"]
 
 
 def collect(name: str, *args: Any) -> list[Any]:

@@ -56,6 +56,7 @@ INSTALLED_APPS = [
     "eligibility",
     "casework",
     "charity",
+    "oversight",
 ]
 
 MIDDLEWARE = [

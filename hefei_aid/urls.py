@@ -19,6 +19,7 @@ api_v1 = [
     path("", include("eligibility.api_urls")),
     path("", include("casework.api_urls")),
     path("", include("charity.api_urls")),
+    path("", include("oversight.api_urls")),
 ]
 
 urlpatterns = [
@@ -31,6 +32,7 @@ urlpatterns = [
     path("", include("eligibility.urls")),
     path("", include("casework.urls")),
     path("", include("charity.urls")),
+    path("", include("oversight.urls")),
     path("admin/", admin.site.urls),
     path("api/v1/", include((api_v1, "api"), namespace="v1")),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
