@@ -31,3 +31,10 @@ urlpatterns += [
     path("reverification-schedules/", api_enrolment.ScheduleView.as_view(), name="reverification-schedules"),
     path("", include(_issue5.urls)),
 ]
+
+# Issue 7: spot checks (抽查) and rectifications.
+from casework.api_spotcheck import register as _register_spotcheck  # noqa: E402
+
+_issue7 = SimpleRouter()
+_register_spotcheck(_issue7)
+urlpatterns += [path("", include(_issue7.urls))]

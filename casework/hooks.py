@@ -112,3 +112,10 @@ def _merge(base: Any, extra: Any) -> Any:
 nav_items = _merge(nav_items, _issue5_nav)
 home_tiles = _merge(home_tiles, _issue5_tiles)
 household_panels = _merge(household_panels, _issue5_household_panels)
+
+# Issue 7: spot checks (抽查) and the street's rectifications (整改); hooks in casework/views/spotcheck.py.
+from casework.views import spotcheck as _spotcheck  # noqa: E402
+
+nav_items = _merge(nav_items, _spotcheck.nav_items)
+home_tiles = _merge(home_tiles, _spotcheck.home_tiles)
+case_panels = _merge(case_panels, _spotcheck.case_panel)

@@ -67,3 +67,6 @@ urlpatterns += [
     path("monitoring/report/", _monitoring.lead_report, name="lead-report"),
     path("monitoring/leads/<int:pk>/", _monitoring.lead_detail, name="lead-detail"),
 ]
+from casework.urls_spotcheck import urlpatterns as spotcheck_urlpatterns  # noqa: E402  (issue 7: spot checks)
+
+urlpatterns += spotcheck_urlpatterns

@@ -91,3 +91,4 @@ from casework.models import enrolment  # noqa: F401
 from casework.models import payments  # noqa: F401
 from casework.models import reverification  # noqa: F401
 from casework.models import monitoring  # noqa: F401
+from casework.models import spotcheck  # noqa: F401  (issue 7: spot checks; import names from the module)
