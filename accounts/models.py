@@ -131,3 +131,34 @@ class AuditLog(models.Model):
         from accounts.audit import ACTION_LABELS
 
         return ACTION_LABELS.get(self.action, self.action)
+
+
+class IdempotencyRecord(models.Model):
+    """One ``Idempotency-Key`` of one staff member on one endpoint (see ``accounts.idempotency``).
+
+    The row is inserted (state ``in_progress``) in its own short transaction before the business write;
+    the unique constraint makes a concurrent duplicate fail fast (409). The finished response is stored
+    for replay for 24 hours; response bodies of the covered endpoints show ID numbers masked only.
+    """
+
+    class State(models.TextChoices):
+        IN_PROGRESS = "in_progress", _("处理中")
+        DONE = "done", _("已完成")
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="+", verbose_name=_("工作人员"))
+    key = models.CharField(_("幂等键"), max_length=255)
+    endpoint = models.CharField(_("接口"), max_length=500, help_text=_("方法与路径，如 POST /api/v1/intake/"))
+    request_hash = models.CharField(_("请求体摘要"), max_length=64, help_text=_("规范化 JSON 的 SHA-256"))
+    state = models.CharField(_("状态"), max_length=12, choices=State.choices, default=State.IN_PROGRESS)
+    response_status = models.PositiveSmallIntegerField(_("响应状态码"), null=True, blank=True)
+    response_body = models.JSONField(_("响应内容"), null=True, blank=True)
+    created_at = models.DateTimeField(_("创建时间"), auto_now_add=True)
+    expires_at = models.DateTimeField(_("过期时间"), db_index=True)
+
+    class Meta:
+        verbose_name = _("幂等请求记录")
+        verbose_name_plural = _("幂等请求记录")
+        constraints = [models.UniqueConstraint(fields=["user", "endpoint", "key"], name="idempotency_key_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.endpoint} {self.key} ({self.state})"

@@ -4,15 +4,16 @@ from typing import Any
 
 import django_filters
 from django.db.models import QuerySet
-from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext as _
 from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
+from rest_framework.generics import get_object_or_404  # a malformed id: 404, not 500
 from rest_framework.request import Request
 from rest_framework.response import Response
 
 from accounts.api import staff_user
+from accounts.idempotency import idempotent
 from accounts.selectors import region_visible_to
 from applications import selectors, services
 from applications.models import Household, Member
@@ -64,6 +65,7 @@ class HouseholdViewSet(
             return HouseholdInSerializer
         return HouseholdOutSerializer
 
+    @idempotent
     @extend_schema(request=HouseholdInSerializer, responses={201: HouseholdOutSerializer})
     def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         ser = HouseholdInSerializer(data=request.data)

@@ -9,16 +9,17 @@ from __future__ import annotations
 from typing import Any
 
 from django.db.models import QuerySet
-from django.shortcuts import get_object_or_404
 from django.utils import timezone
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
+from rest_framework.generics import get_object_or_404  # a malformed id: 404, not 500
 from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from accounts.idempotency import idempotent
 from accounts.models import User
 from accounts.selectors import streets_visible_to
 from applications import intake as app_intake
@@ -51,6 +52,7 @@ def _case_out(request: Request, case: Case, code: int = status.HTTP_200_OK) -> R
 class IntakeView(APIView):
     """一门受理: register (and accept) an application from one request."""
 
+    @idempotent
     @extend_schema(tags=INTAKE_TAG, request=s.IntakeInSerializer, responses={201: s.IntakeOutSerializer})
     def post(self, request: Request) -> Response:
         ser = s.IntakeInSerializer(data=request.data)
@@ -83,6 +85,7 @@ class ApplicationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, views
     def get_queryset(self) -> QuerySet[Application]:
         return selectors.applications_visible_to(self.request.user).order_by("-submitted_at", "-id")
 
+    @idempotent
     @extend_schema(tags=INTAKE_TAG, request=s.AcceptInSerializer, responses={201: s.CaseDetailOutSerializer})
     @action(detail=True, methods=["post"])
     def accept(self, request: Request, pk: str | None = None) -> Response:
@@ -298,6 +301,7 @@ class CaseViewSet(mixins.ListModelMixin, viewsets.GenericViewSet[Case]):
         review.case_withdraw(actor=_actor(request), case=case, reason=ser.validated_data["reason"])
         return _case_out(request, case)
 
+    @idempotent
     @extend_schema(tags=EMERGENCY_TAG, request=s.EmergencyPayInSerializer, responses={201: s.PaymentOutSerializer})
     @action(detail=True, methods=["post"], url_path="emergency-payment")
     def emergency_payment(self, request: Request, pk: str | None = None) -> Response:
@@ -359,6 +363,7 @@ class ReserveFundViewSet(mixins.ListModelMixin, viewsets.GenericViewSet[ReserveF
     def get_queryset(self) -> QuerySet[ReserveFund]:
         return selectors.reserve_funds_visible_to(self.request.user)
 
+    @idempotent
     @extend_schema(tags=EMERGENCY_TAG, request=s.TopUpInSerializer, responses={201: s.LedgerOutSerializer})
     @action(detail=True, methods=["post"], url_path="top-up")
     def top_up(self, request: Request, street: str | None = None) -> Response:

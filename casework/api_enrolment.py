@@ -12,16 +12,17 @@ from typing import Any
 
 from django.db.models import QuerySet
 from django.http import HttpResponse
-from django.shortcuts import get_object_or_404
 from django.utils import timezone
 from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
+from rest_framework.generics import get_object_or_404  # a malformed id: 404, not 500
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts.api import staff_user
+from accounts.idempotency import idempotent
 from accounts.models import Region
 from accounts.selectors import streets_visible_to
 from applications.selectors import households_visible_to
@@ -290,6 +291,7 @@ class EnrolmentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewset
     def get_queryset(self) -> QuerySet[Enrolment]:
         return enrolment_svc.enrolments_visible_to(self.request.user).prefetch_related("periods").order_by("id")
 
+    @idempotent
     @extend_schema(tags=TAG, request=ReasonInSerializer, responses={201: None})
     @action(detail=True, methods=["post"])
     def bridging(self, request: Request, pk: str | None = None) -> Response:
@@ -326,6 +328,7 @@ class PaymentRollViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, views
     def get_serializer_class(self) -> Any:
         return RollDetailOutSerializer if self.action == "retrieve" else RollOutSerializer
 
+    @idempotent
     @extend_schema(tags=TAG, request=GenerateInSerializer, responses={201: RollOutSerializer, 200: RollOutSerializer})
     def create(self, request: Request) -> Response:
         """Generate (or complete) the roll of a street and month — idempotent."""

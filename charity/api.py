@@ -9,17 +9,18 @@ from __future__ import annotations
 from typing import Any
 
 from django.db.models import QuerySet
-from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext as _
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import ValidationError as DRFValidationError
+from rest_framework.generics import get_object_or_404  # a malformed id: 404, not 500
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts.api import staff_user
+from accounts.idempotency import idempotent
 from casework.selectors import cases_visible_to
 from charity import reports, selectors
 from charity import serializers as s
@@ -72,6 +73,7 @@ class EntryViewSet(viewsets.ReadOnlyModelViewSet[JournalEntry]):
             qs = qs.filter(lines__account__fund_id=int(fund)).distinct()
         return qs
 
+    @idempotent
     @extend_schema(request=s.CharityReasonInSerializer, responses={201: s.CharityEntryOutSerializer})
     @action(detail=True, methods=["post"])
     def reverse(self, request: Request, pk: str | None = None) -> Response:
@@ -99,6 +101,7 @@ class DonationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
             .order_by("-received_on", "-id")
         )
 
+    @idempotent
     @extend_schema(request=s.DonationInSerializer, responses={201: s.DonationOutSerializer})
     def create(self, request: Request) -> Response:
         ser = s.DonationInSerializer(data=request.data)
@@ -112,6 +115,7 @@ class DonationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
 
 
 class TransferView(APIView):
+    @idempotent
     @extend_schema(tags=FUND_TAG, request=s.TransferInSerializer, responses={201: s.CharityEntryOutSerializer})
     def post(self, request: Request) -> Response:
         ser = s.TransferInSerializer(data=request.data)
@@ -170,6 +174,7 @@ class HandOffViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
         fresh = self.get_queryset().get(pk=handoff.pk)
         return Response(s.HandOffOutSerializer(fresh, context={"request": self.request}).data, status=code)
 
+    @idempotent
     @extend_schema(
         request={"application/json": s.HandOffInSerializer, "multipart/form-data": s.HandOffInSerializer},
         responses={201: s.HandOffOutSerializer},
@@ -238,6 +243,7 @@ class HandOffViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
             )
         )
 
+    @idempotent
     @extend_schema(request=s.CharityApproveInSerializer, responses={200: s.HandOffOutSerializer})
     @action(detail=True, methods=["post"])
     def approve(self, request: Request, pk: str | None = None) -> Response:
@@ -250,6 +256,7 @@ class HandOffViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
             )
         )
 
+    @idempotent
     @extend_schema(request=s.CharityNoteInSerializer, responses={200: s.HandOffOutSerializer})
     @action(detail=True, methods=["post"])
     def pay(self, request: Request, pk: str | None = None) -> Response:

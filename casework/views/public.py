@@ -61,12 +61,14 @@ def apply(request: HttpRequest) -> HttpResponse:
     if street is None:
         return render(request, "casework/public/choose_street.html", {"counties": _streets()})
     errors: list[str] = []
+    status = 200
     if request.method == "POST":
         form = OnlineApplicationForm(request.POST, street=street)
         members = OnlineMemberFormSet(request.POST, prefix="m")
         if form.is_valid() and members.is_valid():
             if not hit("apply", client_ip(request.META), limit=SUBMIT_LIMIT, window=HOUR):
                 errors.append(_("提交过于频繁，请稍后再试或到街道便民服务中心窗口申请。"))
+                status = 429
             else:
                 try:
                     application = _submit(form.cleaned_data, members, street)
@@ -81,7 +83,10 @@ def apply(request: HttpRequest) -> HttpResponse:
         form = OnlineApplicationForm(street=street)
         members = OnlineMemberFormSet(prefix="m", initial=[{"relation": "self"}])
     return render(
-        request, "casework/public/apply.html", {"form": form, "members": members, "street": street, "errors": errors}
+        request,
+        "casework/public/apply.html",
+        {"form": form, "members": members, "street": street, "errors": errors},
+        status=status,
     )
 
 
