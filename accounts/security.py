@@ -13,6 +13,7 @@ from __future__ import annotations
 import base64
 import logging
 import time
+from collections.abc import Mapping
 from typing import Any
 
 import qrcode
@@ -45,9 +46,15 @@ OTP_ROLES = frozenset({Role.APPROVER, Role.SUPERVISOR, Role.ADMIN})
 
 def client_ip(request: HttpRequest) -> str | None:
     """REMOTE_ADDR, or the address the N-th trusted proxy saw (TRUSTED_PROXY_COUNT)."""
-    remote: str | None = request.META.get("REMOTE_ADDR")
+    return client_ip_from_meta(request.META)
+
+
+def client_ip_from_meta(meta: Mapping[str, Any]) -> str | None:
+    """``client_ip`` on a request's META (also used by the public pages' rate limiter,
+    casework.ratelimit): with TRUSTED_PROXY_COUNT=0 X-Forwarded-For is ignored."""
+    remote: str | None = meta.get("REMOTE_ADDR")
     count = int(getattr(settings, "TRUSTED_PROXY_COUNT", 0))
-    forwarded = request.META.get("HTTP_X_FORWARDED_FOR", "")
+    forwarded = str(meta.get("HTTP_X_FORWARDED_FOR") or "")
     if count <= 0 or not forwarded:
         return remote
     hops = [hop.strip() for hop in forwarded.split(",") if hop.strip()]

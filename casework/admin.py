@@ -23,6 +23,7 @@ from casework.models import (
     ReserveFundEntry,
     WorkingCalendar,
 )
+from casework.models.spotcheck import SpotCheck, SpotCheckItem
 from casework.services.calendar import calendar_day_set, calendar_year_generate
 
 
@@ -122,3 +123,72 @@ class DataExchangeRecordAdmin(admin.ModelAdmin[DataExchangeRecord]):
 
     list_display = ["department", "kind", "value", "amount", "as_of"]
     list_filter = ["department", "kind"]
+
+
+# --- spot checks (抽查, issue 7): audited working papers, browse-only ---------------------------------
+
+
+class SpotCheckItemInline(admin.TabularInline[SpotCheckItem, SpotCheck]):
+    model = SpotCheckItem
+    fields = ["seq", "case", "tier", "amount_at_draw", "result", "correct_amount", "rectification_status"]
+    readonly_fields = ["seq", "case", "tier", "amount_at_draw", "result", "correct_amount", "rectification_status"]
+    ordering = ["seq"]
+    extra = 0
+    can_delete = False
+    show_change_link = True
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+@admin.register(SpotCheck)
+class SpotCheckAdmin(ReadOnlyAdmin):
+    """Batches: results and rectifications are recorded on the spot-check pages (audited services)."""
+
+    list_display = [
+        "id",
+        "street",
+        "period_start",
+        "period_end",
+        "percentage",
+        "population_size",
+        "sample_size",
+        "seed",
+        "status",
+        "created_by",
+        "created_at",
+    ]
+    list_filter = ["status", ("street", admin.RelatedOnlyFieldListFilter), "created_at"]
+    search_fields = ["items__case__receipt_no", "seed", "street__code", "street__name"]
+    list_select_related = ["street", "created_by"]
+    date_hierarchy = "created_at"
+    inlines = [SpotCheckItemInline]
+
+    def get_search_results(self, request: HttpRequest, queryset: QuerySet[Any], search_term: str) -> Any:
+        queryset, _duplicates = super().get_search_results(request, queryset, search_term)
+        return queryset.distinct(), False  # a receipt no. joins the items: one row per batch
+
+
+@admin.register(SpotCheckItem)
+class SpotCheckItemAdmin(ReadOnlyAdmin):
+    list_display = [
+        "spot_check",
+        "seq",
+        "case",
+        "street",
+        "tier",
+        "amount_at_draw",
+        "result",
+        "correct_amount",
+        "rectification_status",
+        "rectify_due",
+        "response",
+        "returned_count",
+    ]
+    list_filter = ["result", "rectification_status", "response", ("street", admin.RelatedOnlyFieldListFilter)]
+    search_fields = ["case__receipt_no"]
+    list_select_related = ["spot_check", "case", "street"]
+    raw_id_fields = ["spot_check", "case", "enrolment", "review_task"]

@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Mapping
+from typing import Any
 
 from django.core.cache import cache
+
+from accounts.security import client_ip_from_meta
 
 
 def _key(scope: str, subject: str) -> str:
@@ -24,6 +28,13 @@ def hit(scope: str, subject: str, *, limit: int, window: int) -> bool:
     return count <= limit
 
 
-def client_ip(meta: dict[str, object]) -> str:
-    """REMOTE_ADDR only: a forwarded-for header is set by the client and proves nothing here."""
-    return str(meta.get("REMOTE_ADDR") or "unknown")
+def client_ip(meta: Mapping[str, Any]) -> str:
+    """The client address of a request's META, as django-axes sees it (one source of truth:
+    ``accounts.security.client_ip_from_meta``).
+
+    REMOTE_ADDR unless ``TRUSTED_PROXY_COUNT`` (N) reverse proxies are trusted; then the N-th
+    X-Forwarded-For entry from the right (the client address the outermost trusted proxy recorded;
+    entries left of it are the client's own and ignored). With the default 0 the header is ignored
+    altogether: it is set by the client and proves nothing.
+    """
+    return client_ip_from_meta(meta) or "unknown"

@@ -160,7 +160,14 @@ WHITENOISE_USE_FINDERS = DEBUG
 
 REDIS_URL = env_redis_url("REDIS_URL")
 if REDIS_URL:
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}
+    # Redis down → a process-local fallback (hefei_aid/cache.py): pages keep working, limits per process.
+    CACHES = {
+        "default": {
+            "BACKEND": "hefei_aid.cache.ResilientRedisCache",
+            "LOCATION": REDIS_URL,
+            "OPTIONS": {"socket_connect_timeout": 1, "socket_timeout": 1},
+        }
+    }
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 
@@ -274,6 +281,12 @@ if not DEBUG:
     SECURE_HSTS_INCLUDE_SUBDOMAINS = True
     SECURE_HSTS_PRELOAD = True
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+
+# Error reports (ADMINS mails, DEBUG 500 page) without IDs, phones, accounts or credentials (issue 8).
+DEFAULT_EXCEPTION_REPORTER_FILTER = "accounts.error_reporting.MaskingExceptionReporterFilter"
+DEFAULT_EXCEPTION_REPORTER = "accounts.error_reporting.MaskingExceptionReporter"
+# manage.py load_demo (published demo passwords and department tokens): refused unless DEBUG or DEMO_DATA=1.
+DEMO_DATA_ALLOWED = env_bool("DEMO_DATA", default=DEBUG)
 
 LOGGING = {
     "version": 1,

@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 from django.core.cache import cache
 from django.db import connection
-from django.test import Client
+from django.test import Client, RequestFactory
 from django.test.utils import CaptureQueriesContext
 
 from accounts.models import User
@@ -124,6 +124,34 @@ def test_status_query_returns_429_after_ten_per_hour_and_forwarded_for_does_not_
         html = blocked.content.decode()
         assert "查询过于频繁" in html and "未找到" not in html  # the limit answers before any lookup
     assert _status(client, "340104001-2026-000011", UNKNOWN, ip="10.7.0.2").status_code == 200
+
+
+@pytest.mark.django_db
+def test_behind_one_trusted_proxy_each_client_has_its_own_bucket_and_spoofing_does_not_help(settings: Any) -> None:
+    """TRUSTED_PROXY_COUNT=1 (one reverse proxy at 10.0.0.1): the limiter counts per address the proxy
+    appended to X-Forwarded-For — the same address django-axes locks (accounts.security.client_ip)."""
+    from accounts.security import client_ip
+    from casework.ratelimit import client_ip as limiter_ip
+
+    settings.TRUSTED_PROXY_COUNT = 1
+    proxy = "10.0.0.1"
+    client = Client()
+    for n in range(10):
+        ok = _status(client, f"340104001-2026-00000{n}", UNKNOWN, ip=proxy, HTTP_X_FORWARDED_FOR="203.0.113.7")
+        assert ok.status_code == 200
+    # The 11th query of 203.0.113.7 is refused, whatever the client writes in front of its real address.
+    for forwarded in ("203.0.113.7", "1.2.3.4, 203.0.113.7", "5.6.7.8,9.9.9.9, 203.0.113.7"):
+        blocked = _status(client, "340104001-2026-000011", UNKNOWN, ip=proxy, HTTP_X_FORWARDED_FOR=forwarded)
+        assert blocked.status_code == 429, forwarded
+    # Another resident behind the same proxy is not in that bucket (with REMOTE_ADDR only, all would be).
+    other = _status(client, "340104001-2026-000011", UNKNOWN, ip=proxy, HTTP_X_FORWARDED_FOR="203.0.113.8")
+    assert other.status_code == 200
+    # One source of truth: the limiter's address is axes' address.
+    request = RequestFactory().get("/", REMOTE_ADDR=proxy, HTTP_X_FORWARDED_FOR="1.2.3.4, 203.0.113.7")
+    assert limiter_ip(request.META) == client_ip(request) == "203.0.113.7"
+    settings.TRUSTED_PROXY_COUNT = 0
+    assert limiter_ip(request.META) == client_ip(request) == proxy  # no proxy trusted: the header is ignored
+    assert limiter_ip({}) == "unknown"
 
 
 @pytest.mark.django_db
