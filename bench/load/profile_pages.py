@@ -1,0 +1,131 @@
+"""Per-endpoint query profile of the load scenario (the "why" behind bench/load_test.py's figures).
+
+For each endpoint of the Locust mix, as a given user, it runs the request a few times through the
+Django test client on the bench database and reports: wall ms (median), number of SQL queries,
+SQL ms, and the slowest statements; ``--explain`` adds EXPLAIN (ANALYZE, BUFFERS) of the slowest
+statement of each endpoint.
+
+    .venv/bin/python bench/load/profile_pages.py --database hefei_aid_bench_load --user clerk_a --explain
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import random
+import statistics
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+BASE_DIR = Path(__file__).resolve().parent.parent.parent
+sys.path.insert(0, str(BASE_DIR))
+sys.path.insert(0, str(BASE_DIR / "bench"))
+
+import eligibility_batch as eb  # noqa: E402
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--database", default="hefei_aid_bench_load")
+    parser.add_argument("--user", default="clerk_a")
+    parser.add_argument("--repeat", type=int, default=5)
+    parser.add_argument("--explain", action="store_true")
+    parser.add_argument("--only", default="", help="comma-separated endpoint labels")
+    args = parser.parse_args()
+    os.environ["DATABASE_URL"] = eb.bench_database_url(args.database)
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "hefei_aid.settings")
+    import django
+
+    django.setup()
+    from django.conf import settings
+    from django.db import connection
+    from django.test import Client
+    from django.test.utils import CaptureQueriesContext
+    from rest_framework.authtoken.models import Token
+
+    from accounts.models import User
+
+    settings.ALLOWED_HOSTS = ["*"]
+    user = User.objects.get(username=args.user)
+    street = str(user.region_id)
+    token, _ = Token.objects.get_or_create(user=user)
+    with connection.cursor() as cur:
+        cur.execute("SELECT id FROM casework_case WHERE street_id = %s ORDER BY random() LIMIT 20", [street])
+        cases = [r[0] for r in cur.fetchall()]
+        cur.execute("SELECT id FROM applications_household WHERE street_id = %s ORDER BY random() LIMIT 20", [street])
+        households = [r[0] for r in cur.fetchall()]
+        cur.execute(
+            "SELECT m.id_masked FROM applications_member m JOIN applications_household h ON h.id = m.household_id "
+            "WHERE h.street_id = %s ORDER BY random() LIMIT 5",
+            [street],
+        )
+        masked = [r[0] for r in cur.fetchall()]
+    client = Client()
+    client.force_login(user)
+    evaluate_body = {
+        "region": street[:6],
+        "as_of": "2026-11-29",
+        "members": [
+            {"ref": "m1", "birth_date": "1978-04-02", "incomes": [{"kind": "wage", "monthly": "1200.00"}]},
+            {"ref": "m2", "birth_date": "1981-10-20"},
+            {"ref": "m3", "birth_date": "2013-06-01", "student": True},
+        ],
+    }
+    endpoints: list[tuple[str, Any]] = [
+        ("queue (mine)", lambda: client.get("/cases/")),
+        ("queue (all, page N)", lambda: client.get(f"/cases/?tab=all&page={random.randint(1, 40)}")),
+        ("queue (overdue)", lambda: client.get("/cases/?tab=overdue")),
+        ("case detail", lambda: client.get(f"/cases/{random.choice(cases)}/")),
+        ("household search (id)", lambda: client.get(f"/households/?q={random.choice(households)}")),
+        ("household search (masked)", lambda: client.get(f"/households/?q={random.choice(masked)}")),
+        ("household search (name)", lambda: client.get("/households/?q=张三")),
+        ("household detail", lambda: client.get(f"/households/{random.choice(households)}/")),
+        (
+            "evaluate (POST)",
+            lambda: client.post(
+                "/api/v1/eligibility/evaluate/",
+                data=json.dumps(evaluate_body),
+                content_type="application/json",
+                HTTP_AUTHORIZATION=f"Token {token.key}",
+            ),
+        ),
+    ]
+    only = {x.strip() for x in args.only.split(",") if x.strip()}
+    for label, call in endpoints:
+        if only and label not in only:
+            continue
+        call()  # warm
+        walls, cpus, counts, sql_ms = [], [], [], []
+        slow: dict[str, float] = {}
+        for _ in range(args.repeat):
+            with CaptureQueriesContext(connection) as ctx:
+                t0, c0 = time.perf_counter(), time.process_time()
+                response = call()
+                walls.append((time.perf_counter() - t0) * 1000)
+                cpus.append((time.process_time() - c0) * 1000)
+            if response.status_code not in (200, 201):
+                print(f"{label}: HTTP {response.status_code}")
+            counts.append(len(ctx.captured_queries))
+            sql_ms.append(sum(float(q["time"]) for q in ctx.captured_queries) * 1000)
+            for q in ctx.captured_queries:
+                slow[q["sql"]] = max(slow.get(q["sql"], 0.0), float(q["time"]) * 1000)
+        print(
+            f"{label:<28} wall {statistics.median(walls):7.1f} ms  Python CPU {statistics.median(cpus):6.1f} ms  "
+            f"queries {statistics.median(counts):5.0f}  "
+            f"SQL {statistics.median(sql_ms):7.1f} ms"
+        )
+        top = sorted(slow.items(), key=lambda kv: -kv[1])[:3]
+        for sql, ms in top:
+            print(f"    {ms:7.1f} ms  {sql[:300]}")
+        if args.explain and top and top[0][1] > 5:
+            with connection.cursor() as cur:
+                cur.execute("EXPLAIN (ANALYZE, BUFFERS) " + top[0][0])
+                for (line,) in cur.fetchall():
+                    print(f"      | {line}")
+
+
+if __name__ == "__main__":
+    main()
