@@ -287,7 +287,7 @@ class ApplicationOutSerializer(serializers.ModelSerializer[Application]):
             "case_id",
         ]
 
-    @extend_schema_field(OpenApiTypes.INT)
+    @extend_schema_field(serializers.IntegerField(allow_null=True))
     def get_case_id(self, obj: Application) -> int | None:
         case = getattr(obj, "case", None) if obj.status == "accepted" else None
         return case.pk if case is not None else None

@@ -76,7 +76,7 @@ class AssignInSerializer(serializers.Serializer[Any]):
 
 
 class InKindOutSerializer(serializers.ModelSerializer[InKindItem]):
-    delivered_by = serializers.CharField(source="delivered_by.username", default=None, read_only=True)
+    delivered_by = serializers.CharField(source="delivered_by.username", default=None, allow_null=True, read_only=True)
 
     class Meta:
         model = InKindItem

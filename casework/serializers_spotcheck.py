@@ -8,12 +8,19 @@ from typing import Any
 from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
-from casework.models.spotcheck import CheckResult, SpotCheck, SpotCheckItem, StreetResponse
+from casework.models.review import Tier
+from casework.models.spotcheck import CheckResult, RectificationStatus, SpotCheck, SpotCheckItem, StreetResponse
 
 
 class SpotCheckItemOutSerializer(serializers.ModelSerializer[SpotCheckItem]):
     receipt_no = serializers.CharField(source="case.receipt_no", read_only=True)
     household = serializers.IntegerField(source="case.household_id", read_only=True)
+    # Blank until set: read-only model choice fields lose allow_blank, so the schema said "never blank".
+    tier = serializers.ChoiceField(choices=Tier.choices, allow_blank=True, read_only=True)
+    rectification_status = serializers.ChoiceField(
+        choices=RectificationStatus.choices, allow_blank=True, read_only=True
+    )
+    response = serializers.ChoiceField(choices=StreetResponse.choices, allow_blank=True, read_only=True)
 
     class Meta:
         model = SpotCheckItem

@@ -3,9 +3,9 @@ from __future__ import annotations
 from typing import Any
 
 from django.db.models import QuerySet
-from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import OpenApiExample, extend_schema
 from rest_framework import generics, status
+from rest_framework.generics import get_object_or_404  # a malformed id: 404, not 500
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView

@@ -41,6 +41,9 @@ def check_start(*, actor: User, case: Case, purpose: str = DEFAULT_PURPOSE) -> E
     case = lock_case(case)
     running = case.checks.filter(status__in=[CheckStatus.PENDING, CheckStatus.RUNNING]).first()
     if running is not None and case.status == CaseStatus.CHECKING:
+        if running.status == CheckStatus.PENDING:  # queued but maybe never sent (broker down): send again
+            case_id = case.pk
+            transaction.on_commit(lambda: _queue_check(case_id), robust=True)
         return running
     check_step(case=case, to=CaseStatus.CHECKING, actor=actor)
     missing = missing_authorisations(case)
@@ -52,14 +55,15 @@ def check_start(*, actor: User, case: Case, purpose: str = DEFAULT_PURPOSE) -> E
         case.check_started_on = timezone.localdate()
         case.save(update_fields=["check_started_on"])
     case_id = case.pk
-
-    def _queue() -> None:
-        from casework.tasks import run_economic_check
-
-        run_economic_check.delay(case_id)
-
-    transaction.on_commit(_queue)
+    # robust: with the broker down the check stays PENDING (logged), and starting it again re-sends it.
+    transaction.on_commit(lambda: _queue_check(case_id), robust=True)
     return check
+
+
+def _queue_check(case_id: int) -> None:
+    from casework.tasks import run_economic_check
+
+    run_economic_check.delay(case_id)
 
 
 def declared_household(household: Household) -> DeclaredHousehold:

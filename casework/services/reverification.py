@@ -234,7 +234,9 @@ def reverification_run_create(
         reason=trigger,
     )
     chunk_ids = list(run.chunks.values_list("pk", flat=True))
-    transaction.on_commit(lambda: _dispatch(chunk_ids))
+    # robust: with the broker down the chunks stay pending in the database (logged); the watchdog or
+    # "resume" sends them once it is back.
+    transaction.on_commit(lambda: _dispatch(chunk_ids), robust=True)
     return run
 
 
@@ -278,7 +280,7 @@ def reverification_run_resume(
             region_code=run.scope_code,
             after={"chunks": len(ids)},
         )
-        transaction.on_commit(lambda: _dispatch(ids))
+        transaction.on_commit(lambda: _dispatch(ids), robust=True)
     return ids
 
 

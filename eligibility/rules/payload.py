@@ -146,6 +146,8 @@ def _member(raw: object, path: str, as_of: date) -> Member:
         inc = _obj(item, ipath, {"kind", "monthly"})
         if "kind" not in inc or "monthly" not in inc:
             raise _fail(ipath, "kind 与 monthly 必填 (kind and monthly are required)")
+        if not isinstance(inc["kind"], str):
+            raise _fail(f"{ipath}.kind", "应为字符串 (expected a string)")
         incomes.append(_build(ipath, Income, kind=inc["kind"], monthly=_money(inc["monthly"], f"{ipath}.monthly")))
     care_mode = _opt_str(data.get("care_mode"), f"{path}.care_mode")
     if care_mode is None:  # absent or null: the documented default

@@ -1,0 +1,85 @@
+"""Django's Redis cache that keeps pages working while Redis is unreachable.
+
+The cache holds nothing that must survive (rate-limit counters only; sessions and django-axes are in
+PostgreSQL). When a Redis call fails to connect or times out, the call is answered by a process-local
+memory cache instead, and Redis is not tried again for ``RETRY_AFTER`` seconds (so a down Redis costs
+one short connect timeout per process every few seconds, not one per cache call). The failure is logged
+at ERROR level once per outage window.
+
+Consequence while Redis is down: rate limits are counted per gunicorn worker process instead of across
+the whole site, i.e. a client can make up to (workers × limit) attempts per window. Counters kept in
+Redis before the outage are ignored until it returns (fail-soft, never fail-open to an unlimited rate).
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from typing import Any
+
+from django.core.cache.backends.base import DEFAULT_TIMEOUT
+from django.core.cache.backends.locmem import LocMemCache
+from django.core.cache.backends.redis import RedisCache
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import TimeoutError as RedisTimeoutError
+
+logger = logging.getLogger("hefei_aid.cache")
+
+RETRY_AFTER = 5.0  # seconds without trying Redis after a failure
+_state = {"down_until": 0.0}  # per process (shared by the per-thread cache instances)
+_UNREACHABLE = (RedisConnectionError, RedisTimeoutError, OSError)
+
+
+class ResilientRedisCache(RedisCache):
+    def __init__(self, server: str, params: dict[str, Any]) -> None:
+        super().__init__(server, params)
+        # One fallback store per process: LocMemCache instances with the same name share their data.
+        self._fallback = LocMemCache("hefei-aid-redis-fallback", {"TIMEOUT": params.get("TIMEOUT", 300)})
+
+    def _call(self, name: str, *args: Any, **kwargs: Any) -> Any:
+        now = time.monotonic()
+        if now >= _state["down_until"]:
+            try:
+                return getattr(super(), name)(*args, **kwargs)
+            except _UNREACHABLE as exc:
+                _state["down_until"] = now + RETRY_AFTER
+                logger.error(
+                    "Redis cache unreachable (%s: %s): using the process-local fallback for %.0f s",
+                    type(exc).__name__,
+                    exc,
+                    RETRY_AFTER,
+                )
+        return getattr(self._fallback, name)(*args, **kwargs)
+
+    def add(self, key: Any, value: Any, timeout: Any = DEFAULT_TIMEOUT, version: int | None = None) -> bool:
+        return bool(self._call("add", key, value, timeout, version))
+
+    def get(self, key: Any, default: Any = None, version: int | None = None) -> Any:
+        return self._call("get", key, default, version)
+
+    def set(self, key: Any, value: Any, timeout: Any = DEFAULT_TIMEOUT, version: int | None = None) -> None:
+        self._call("set", key, value, timeout, version)
+
+    def touch(self, key: Any, timeout: Any = DEFAULT_TIMEOUT, version: int | None = None) -> bool:
+        return bool(self._call("touch", key, timeout, version))
+
+    def delete(self, key: Any, version: int | None = None) -> bool:
+        return bool(self._call("delete", key, version))
+
+    def get_many(self, keys: Any, version: int | None = None) -> dict[Any, Any]:
+        return dict(self._call("get_many", keys, version))
+
+    def has_key(self, key: Any, version: int | None = None) -> bool:
+        return bool(self._call("has_key", key, version))
+
+    def incr(self, key: Any, delta: int = 1, version: int | None = None) -> int:
+        return int(self._call("incr", key, delta, version))
+
+    def set_many(self, data: dict[Any, Any], timeout: Any = DEFAULT_TIMEOUT, version: int | None = None) -> list[Any]:
+        return list(self._call("set_many", data, timeout, version) or [])
+
+    def delete_many(self, keys: Any, version: int | None = None) -> None:
+        self._call("delete_many", keys, version)
+
+    def clear(self) -> None:
+        self._call("clear")
