@@ -360,3 +360,24 @@ def test_invalid_month_falls_back_to_last_month_with_a_message(supervisor_shusha
     assert response.status_code == 200
     html = response.content.decode()
     assert "请输入有效的月份" in html and f"{M.year}年{M.month}月" in html
+
+
+@pytest.mark.django_db
+def test_menu_and_tiles_lead_to_the_report_and_the_query_log(
+    supervisor_shushan: User, clerk_a: User, approver_a: User
+) -> None:
+    from django.urls import reverse
+
+    report_url = reverse("oversight-monthly-report")
+    log_url = reverse("oversight-department-queries")
+    client = Client()
+    client.force_login(supervisor_shushan)
+    page = client.get(reverse("home")).content.decode()
+    assert f'href="{report_url}"' in page
+    assert f'href="{log_url}"' in page
+
+    client.force_login(clerk_a)
+    page = client.get(reverse("home")).content.decode()
+    assert f'href="{report_url}"' in page  # a street sees its own row
+    assert f'href="{log_url}"' not in page
+    assert client.get(log_url).status_code == 403
