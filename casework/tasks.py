@@ -21,6 +21,14 @@ def run_economic_check(case_id: int) -> str:
     return check_run(case_id=case_id)
 
 
+@shared_task(name="casework.resend_stuck_checks")
+def resend_stuck_checks() -> int:
+    """Every 10 minutes (beat): re-send economic checks whose Celery message was lost (broker down)."""
+    from casework.services.check import checks_resend_stuck
+
+    return checks_resend_stuck()
+
+
 @shared_task(name="casework.close_ended_notices")
 def close_ended_notices() -> int:
     """Daily (beat): move cases whose 7-day notice has ended without objection to review."""

@@ -6,6 +6,8 @@ department query is logged with purpose and operator; results are compared with 
 
 from __future__ import annotations
 
+import datetime as dt
+import logging
 from collections.abc import Sequence
 from decimal import Decimal
 
@@ -22,6 +24,8 @@ from casework.checks.adapters import AdapterUnavailable, DepartmentAdapter, Find
 from casework.checks.compare import DeclaredHousehold, DeclaredMember, compare
 from casework.models import Case, CaseStatus, CheckStatus, EconomicCheck, EconomicCheckQuery
 from casework.services.transitions import apply_transition, check_step, lock_case
+
+logger = logging.getLogger(__name__)
 
 DEFAULT_PURPOSE = "社会救助申请家庭经济状况核对(仅用于本案审核)"
 
@@ -64,6 +68,39 @@ def _queue_check(case_id: int) -> None:
     from casework.tasks import run_economic_check
 
     run_economic_check.delay(case_id)
+
+
+STUCK_AFTER = dt.timedelta(minutes=10)
+
+
+def checks_resend_stuck(*, now: dt.datetime | None = None) -> int:
+    """Re-send (and count) checks queued more than 10 minutes ago that no worker has ever started.
+
+    Such a check was committed while its Celery message was lost (broker down at commit time, see
+    ``check_start``). A check that a worker started and that waits for a retry (department
+    unavailable) has ``attempts > 0`` and is left to Celery's own retry. Sending twice is harmless:
+    ``check_run`` locks the case and claims the check, the second delivery returns ``"nothing"``.
+    """
+    cutoff = (now or timezone.now()) - STUCK_AFTER
+    case_ids = list(
+        EconomicCheck.objects.filter(
+            status=CheckStatus.PENDING,
+            attempts=0,
+            requested_at__lt=cutoff,
+            case__status=CaseStatus.CHECKING,
+        )
+        .order_by("id")
+        .values_list("case_id", flat=True)
+    )
+    sent = 0
+    for case_id in case_ids:
+        try:
+            _queue_check(case_id)
+        except Exception:  # broker still down: the next sweep tries again
+            logger.exception("economic check of case %s could not be queued", case_id)
+            break
+        sent += 1
+    return sent
 
 
 def declared_household(household: Household) -> DeclaredHousehold:
