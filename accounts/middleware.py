@@ -8,7 +8,7 @@ from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, JsonRes
 from django.urls import reverse
 from django.utils.translation import gettext as _
 
-from accounts.security import otp_required, session_expired
+from accounts.security import otp_required_for_session, session_expired
 
 
 class NoStoreMiddleware:
@@ -59,7 +59,7 @@ class OTPRequiredMiddleware:
     def __call__(self, request: HttpRequest) -> HttpResponse:
         user = request.user
         verified = getattr(user, "is_verified", lambda: False)()  # installed by django-otp's OTPMiddleware
-        if user.is_authenticated and not verified and self._guarded(request) and otp_required(user):
+        if user.is_authenticated and not verified and self._guarded(request) and otp_required_for_session(request):
             if request.path.startswith("/api/"):
                 return JsonResponse({"detail": _("请先完成二次验证(动态验证码)。"), "code": "otp_required"}, status=403)
             target = reverse("otp-verify")

@@ -35,6 +35,12 @@ logger = logging.getLogger("hefei_aid.security")
 
 LOGIN_AT_KEY = "security_login_at"
 SEEN_AT_KEY = "security_seen_at"
+# "This signed-in user has no confirmed TOTP device" (value: the user's pk), so the TOTP step does
+# not query the device table on every request. Only the negative answer is remembered: a user with
+# a device is checked against the table until verified (an administrator deleting the device takes
+# effect at once). Confirming a device clears the key in every session of that user
+# (``forget_otp_free``, called from the TOTPDevice post_save receiver in accounts/signals.py).
+OTP_FREE_KEY = "security_otp_free"
 # Last-activity is rewritten at most once a minute, so a page view does not always write the session.
 SEEN_AT_RESOLUTION = 60
 
@@ -96,6 +102,7 @@ def stamp_login(request: HttpRequest) -> None:
     now = int(time.time())
     request.session[LOGIN_AT_KEY] = now
     request.session[SEEN_AT_KEY] = now
+    request.session.pop(OTP_FREE_KEY, None)
 
 
 def session_expired(request: HttpRequest, now: float | None = None) -> str | None:
@@ -121,18 +128,24 @@ def session_expired(request: HttpRequest, now: float | None = None) -> str | Non
     return None
 
 
-def end_user_sessions(user: User) -> int:
-    """Delete every stored session and the DRF tokens of ``user``; returns the sessions deleted.
+def _live_sessions_of(user_pk: Any) -> list[tuple[Session, dict[str, Any]]]:
+    """(row, decoded data) of every unexpired stored session signed in as ``user_pk``.
 
     The DB session store has no user column, so live sessions are decoded (a staff system has a
     few hundred at most).
     """
-    user_pk = str(user.pk)
-    doomed = [
-        session.session_key
-        for session in Session.objects.filter(expire_date__gt=timezone.now()).iterator()
-        if str(session.get_decoded().get("_auth_user_id")) == user_pk
-    ]
+    wanted = str(user_pk)
+    found = []
+    for session in Session.objects.filter(expire_date__gt=timezone.now()).iterator():
+        data = session.get_decoded()
+        if str(data.get("_auth_user_id")) == wanted:
+            found.append((session, data))
+    return found
+
+
+def end_user_sessions(user: User) -> int:
+    """Delete every stored session and the DRF tokens of ``user``; returns the sessions deleted."""
+    doomed = [session.session_key for session, _data in _live_sessions_of(user.pk)]
     Session.objects.filter(session_key__in=doomed).delete()
     Token.objects.filter(user=user).delete()
     return len(doomed)
@@ -148,6 +161,43 @@ def otp_eligible(user: Any) -> bool:
 def otp_required(user: Any) -> bool:
     """A signed-in user with a confirmed device must verify a code before anything else."""
     return bool(getattr(user, "is_authenticated", False)) and user_has_device(user, confirmed=True)
+
+
+def otp_required_for_session(request: HttpRequest) -> bool:
+    """``otp_required(request.user)``, remembering a "no device" answer in the session.
+
+    A user without a device (the great majority: clerks, reviewers) costs the device query once
+    per session instead of once per request.
+    """
+    user = request.user
+    if not getattr(user, "is_authenticated", False):
+        return False
+    session = request.session
+    if session.get(OTP_FREE_KEY) == user.pk:
+        return False
+    required = otp_required(user)
+    remember_otp_state(request, required=required)
+    return required
+
+
+def remember_otp_state(request: HttpRequest, *, required: bool) -> None:
+    """Record in the session whether the signed-in user has a confirmed device (after a live check)."""
+    if required:
+        request.session.pop(OTP_FREE_KEY, None)
+    elif request.session.get(OTP_FREE_KEY) != request.user.pk:
+        request.session[OTP_FREE_KEY] = request.user.pk
+
+
+def forget_otp_free(user_pk: Any) -> int:
+    """A device of ``user_pk`` was confirmed: every session of that user checks the table again.
+    Returns the number of sessions changed."""
+    changed = 0
+    for session, data in _live_sessions_of(user_pk):
+        if OTP_FREE_KEY in data:
+            del data[OTP_FREE_KEY]
+            Session.objects.save(session.session_key, data, session.expire_date)
+            changed += 1
+    return changed
 
 
 def pending_device(user: User) -> TOTPDevice:

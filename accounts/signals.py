@@ -10,9 +10,10 @@ from django.contrib.auth.signals import user_logged_in, user_logged_out, user_lo
 from django.db.models.signals import post_save, pre_save
 from django.dispatch import receiver
 from django.http import HttpRequest
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from accounts.models import User
-from accounts.security import client_ip, end_user_sessions, logger, stamp_login
+from accounts.security import client_ip, end_user_sessions, forget_otp_free, logger, stamp_login
 
 
 @receiver(user_logged_in, dispatch_uid="security_login_stamp")
@@ -58,3 +59,11 @@ def _end_sessions_on_disable(sender: type[User], instance: User, created: bool, 
         return
     count = end_user_sessions(instance)
     logger.warning("account disabled user=%s sessions_ended=%d tokens_deleted", instance.get_username(), count)
+
+
+@receiver(post_save, sender=TOTPDevice, dispatch_uid="security_otp_device_confirmed")
+def _otp_device_confirmed(sender: type[TOTPDevice], instance: TOTPDevice, **kwargs: Any) -> None:
+    """A confirmed device (enrolment page or the admin) takes effect in the user's open sessions too:
+    they forget the remembered "no device" answer (accounts.security.OTP_FREE_KEY) and ask for a code."""
+    if instance.confirmed:
+        forget_otp_free(instance.user_id)

@@ -15,7 +15,14 @@ from accounts.api import staff_user
 from accounts.hooks import collect
 from accounts.models import AuditLog, Region, User
 from accounts.security import logger as security_logger
-from accounts.security import otp_eligible, otp_required, pending_device, qr_svg, secret_for_display
+from accounts.security import (
+    otp_eligible,
+    otp_required,
+    pending_device,
+    qr_svg,
+    remember_otp_state,
+    secret_for_display,
+)
 from accounts.selectors import scope_by_region, scope_prefix, streets_visible_to
 from applications.models import Member
 from applications.selectors import households_visible_to
@@ -72,7 +79,10 @@ def _verify_any_device(user: User, token: str) -> TOTPDevice | None:
 def otp_verify(request: HttpRequest) -> HttpResponse:
     """Second step of the sign-in for a user with a confirmed TOTP device."""
     user = staff_user(request)
-    if getattr(request.user, "is_verified", lambda: False)() or not otp_required(user):
+    if getattr(request.user, "is_verified", lambda: False)():
+        return redirect(_safe_next(request))
+    if not otp_required(user):
+        remember_otp_state(request, required=False)  # e.g. the device was removed meanwhile
         return redirect(_safe_next(request))
     form = OTPTokenForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
@@ -101,6 +111,7 @@ def otp_setup(request: HttpRequest) -> HttpResponse:
         if action == "disable" and confirmed:
             if _verify_any_device(user, token) is not None:
                 TOTPDevice.objects.filter(user=user).delete()
+                remember_otp_state(request, required=False)
                 security_logger.warning("otp disabled by user=%s", user.get_username())
                 messages.success(request, _("已停用二次验证。"))
                 return redirect("otp-setup")
@@ -111,6 +122,7 @@ def otp_setup(request: HttpRequest) -> HttpResponse:
                 device.confirmed = True
                 device.save(update_fields=["confirmed"])
                 otp_login(request, device)
+                remember_otp_state(request, required=True)
                 security_logger.warning("otp enrolled user=%s", user.get_username())
                 messages.success(request, _("二次验证已启用:以后登录时需输入身份验证器中的动态验证码。"))
                 return redirect("otp-setup")

@@ -202,6 +202,11 @@ class Member(models.Model):
         verbose_name = _("家庭成员")
         verbose_name_plural = _("家庭成员")
         ordering = ["household_id", "id"]
+        indexes = [
+            # Household search by (part of) a name: ``name LIKE '%…%'`` through the trigram index
+            # instead of every member of the street (applications.selectors.household_search).
+            GinIndex(fields=["name"], name="member_name_trgm", opclasses=["gin_trgm_ops"]),
+        ]
         constraints = [
             models.UniqueConstraint(
                 fields=["id_index"],

@@ -54,17 +54,44 @@ def home_tiles(user: Any) -> list[dict[str, str]]:
 
 
 def case_panels(request: Any, case: Any) -> list[dict[str, Any]]:
+    """One query for a case with no plan, orders, referrals, social workers or conferences (most
+    cases): the visibility check and "which of these exist" together; the lists are read only for
+    the kinds the case has."""
+    from django.db.models import Exists, OuterRef
+
     from casework import selectors_plans as sel
+    from casework.models.plans import AssistancePlan, CaseAssignment
+    from casework.models.referrals import CaseConference, Referral
+    from casework.models.services_catalogue import ServiceOrder
 
     user = request.user
-    if not sel.cases_for_user(user).filter(pk=case.pk).exists():
+    here = OuterRef("pk")
+    found = (
+        sel.cases_for_user(user)
+        .filter(pk=case.pk)
+        .annotate(
+            has_plan=Exists(AssistancePlan.objects.filter(case=here)),
+            has_orders=Exists(ServiceOrder.objects.filter(case=here)),
+            has_referrals=Exists(Referral.objects.filter(case=here)),
+            has_assignments=Exists(CaseAssignment.objects.filter(case=here, ended_at__isnull=True)),
+            has_conferences=Exists(CaseConference.objects.filter(case=here)),
+        )
+        .values("has_plan", "has_orders", "has_referrals", "has_assignments", "has_conferences")
+        .first()
+    )
+    if found is None:
         return []
+    # The case is visible, so its rows are exactly what the *_visible_to selectors give for it.
     today = timezone.localdate()
-    plan = sel.plan_for(case)
+    plan = sel.plan_for(case) if found["has_plan"] else None
     in_kind = list(plan.in_kind_items.all()) if plan else []
     special = list(plan.special_items.all()) if plan else []
-    orders = list(sel.service_orders_visible_to(user).filter(case=case))
-    referrals = list(sel.referrals_visible_to(user).filter(case=case).prefetch_related("events__actor"))
+    orders = list(sel.service_orders_visible_to(user).filter(case=case)) if found["has_orders"] else []
+    referrals = (
+        list(sel.referrals_visible_to(user).filter(case=case).prefetch_related("events__actor"))
+        if found["has_referrals"]
+        else []
+    )
     return [
         {
             "template": "casework/plans/panel_case.html",
@@ -75,8 +102,10 @@ def case_panels(request: Any, case: Any) -> list[dict[str, Any]]:
             "in_kind_delivered": sum(1 for i in in_kind if i.delivered),
             "special": special,
             "orders": orders,
-            "assignments": list(sel.active_assignments(case)),
+            "assignments": list(sel.active_assignments(case)) if found["has_assignments"] else [],
             "referrals": [(r, r.is_overdue(today)) for r in referrals],
-            "conferences": list(sel.conferences_visible_to(user).filter(case=case)[:3]),
+            "conferences": (
+                list(sel.conferences_visible_to(user).filter(case=case)[:3]) if found["has_conferences"] else []
+            ),
         }
     ]

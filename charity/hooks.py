@@ -42,16 +42,32 @@ def home_tiles(user: Any) -> list[dict[str, str]]:
 
 
 def case_panel_context(request: Any, case: Any) -> dict[str, Any]:
+    """The case page's charity section. One query for a case without hand-offs (most cases): whether
+    it has visible hand-offs and whether a fund could take a referral, as two EXISTS of one row."""
+    from django.db.models import BooleanField, Exists, OuterRef, Value
+
     from charity import selectors
 
     user = request.user
-    handoffs = list(selectors.handoffs_for_case(user, case))
-    can_refer = getattr(user, "role", None) in REFERRER_ROLES and selectors.funds_for_case(user, case).exists()
+    may_refer = getattr(user, "role", None) in REFERRER_ROLES
+    state = (
+        type(case)
+        ._default_manager.filter(pk=case.pk)
+        .annotate(
+            has_handoffs=Exists(selectors.handoffs_visible_to(user).filter(case=OuterRef("pk"))),
+            has_funds=(
+                Exists(selectors.funds_for_case(user, case)) if may_refer else Value(False, output_field=BooleanField())
+            ),
+        )
+        .values("has_handoffs", "has_funds")
+        .first()
+    ) or {"has_handoffs": False, "has_funds": False}
+    handoffs = list(selectors.handoffs_for_case(user, case)) if state["has_handoffs"] else []
     return {
         "template": "charity/panel_case.html",
         "case": case,
         "handoffs": handoffs,
-        "can_refer": can_refer,
+        "can_refer": may_refer and bool(state["has_funds"]),
         "refer_url": reverse("charity-refer", kwargs={"case_pk": case.pk}),
         "case_url": reverse("charity-case", kwargs={"case_pk": case.pk}),
     }
@@ -63,7 +79,11 @@ def case_panels(request: Any, case: Any) -> list[dict[str, Any]]:
 
 def household_panels(request: Any, household: Any) -> list[dict[str, Any]]:
     from charity import selectors
+    from charity.models import HandOff
 
+    # Most households never had a hand-off: one small EXISTS before the scoped 6-table join.
+    if not HandOff.objects.filter(case__household=household).exists():
+        return []
     handoffs = list(selectors.handoffs_visible_to(request.user).filter(case__household=household)[:20])
     if not handoffs:
         return []

@@ -53,7 +53,7 @@ def case_queue(request: HttpRequest) -> HttpResponse:
         tab = "mine"
         qs = selectors.case_queue(user, today=today)
     q = request.GET.get("q", "").strip()
-    qs = selectors.case_search(qs, q)
+    qs = selectors.queue_rows(selectors.case_search(qs, q))
     page = Paginator(qs, 30).get_page(request.GET.get("page"))
     rows = [(c, c.overdue_steps(today), c.next_deadline()) for c in page]
     context = {
@@ -64,7 +64,10 @@ def case_queue(request: HttpRequest) -> HttpResponse:
         "rows": rows,
         "today": today,
         "submitted_count": selectors.submitted_applications(user).count() if user.role == Role.CLERK else 0,
-        "overdue_count": selectors.overdue_cases(user, today=today).count(),
+        # The overdue tab's paginator has just counted the same rows.
+        "overdue_count": (
+            page.paginator.count if tab == "overdue" and not q else selectors.overdue_cases(user, today=today).count()
+        ),
         "payments": selectors.payments_waiting_for_county(user) if user.role == Role.SUPERVISOR else [],
     }
     return render(request, "casework/queue.html", context)
@@ -86,7 +89,7 @@ def _action_forms(case: Case, user: User, bound: dict[str, Any] | None = None) -
         elif action == "start_check":
             forms[action] = f.CheckStartForm()
         elif action == "record_investigation":
-            check = check_services.latest_check(case)
+            check = _latest_check(case)
             forms[action] = f.InvestigationForm(
                 staff=investigation.eligible_investigators(case),
                 discrepancies=check.discrepancies if check else [],
@@ -161,21 +164,60 @@ def labelled_tiers(evaluation: dict[str, Any] | None) -> list[dict[str, Any]]:
     return [{**t, "label": labels.get(t["tier"], t["tier"])} for t in (evaluation or {}).get("tiers", [])]
 
 
+def _latest(case: Case, relation: str, keep: Any = None) -> Any:
+    """The newest (highest id) row of a ``relation`` of ``case`` that ``keep`` accepts, read from
+    the prefetch of ``case_detail_queryset`` (no query); ``None`` when there is none."""
+    rows = [r for r in getattr(case, relation).all() if keep is None or keep(r)]
+    return max(rows, key=lambda r: r.pk) if rows else None
+
+
+def _latest_check(case: Case) -> Any:
+    if "checks" in getattr(case, "_prefetched_objects_cache", {}):
+        return _latest(case, "checks")
+    return check_services.latest_check(case)
+
+
+def _missing_authorisations(case: Case, members: list[Member], today: Any) -> list[Member]:
+    """``applications.intake.adults_without_authorisation`` on the prefetched members and
+    authorisations (the same rule: active adults on ``today`` without a signed authorisation)."""
+    application = case.application
+    if application.household_id is None:
+        return []
+    if application.household_id != case.household_id:
+        return app_intake.adults_without_authorisation(application, on=today)
+    signed = {a.member_id for a in application.authorisations.all() if a.signed}
+    adults = sorted(
+        (m for m in members if m.active and app_intake.age_on(m.birth_date, today) >= app_intake.ADULT_AGE),
+        key=lambda m: m.pk,
+    )
+    return [m for m in adults if m.pk not in signed]
+
+
+def _decision(case: Case) -> Decision | None:
+    try:
+        return case.decision
+    except Decision.DoesNotExist:
+        return None
+
+
 def _detail_context(request: HttpRequest, case: Case, bound: dict[str, Any] | None = None) -> dict[str, Any]:
+    # Everything below reads the relations prefetched by selectors.case_detail_queryset: the page's
+    # query count must not grow with what the case holds (tests/casework/test_case_page_queries.py).
     user = _user(request)
     today = timezone.localdate()
     steps = next_steps(case.status, user.role)
-    check = check_services.latest_check(case)
+    check = _latest_check(case)
     members = list(case.household.members.all())
-    missing = app_intake.adults_without_authorisation(case.application, on=today)
-    opinion = review.latest_opinion(case)
-    decision = Decision.objects.filter(case=case).select_related("decided_by").first()
-    current_notice = notice.current_notice(case)
+    missing = _missing_authorisations(case, members, today)
+    opinion = _latest(case, "opinions")
+    decision = _decision(case)
+    current_notice = _latest(case, "notices", lambda n: n.closed_at is None)
+    payments = list(case.emergency_payments.all())
     can_pay = (
         user.role == Role.APPROVER
         and case.is_open
         and case.fast_track
-        and not case.emergency_payments.filter(status__in=[PaymentStatus.PAID, PaymentStatus.PENDING_COUNTY]).exists()
+        and not any(p.status in (PaymentStatus.PAID, PaymentStatus.PENDING_COUNTY) for p in payments)
     )
     authorisations = {a.member_id: a for a in case.application.authorisations.all()}
     return {
@@ -192,7 +234,7 @@ def _detail_context(request: HttpRequest, case: Case, bound: dict[str, Any] | No
             {**d, "department_label": dict(Department.choices).get(d["department"], d["department"])}
             for d in (check.discrepancies if check else [])
         ],
-        "queries": check.queries.select_related("operator", "member").all() if check else [],
+        "queries": check.queries.all() if check else [],
         "missing_authorisations": missing,
         "authorisation_form": (
             f.AuthorisationForm(members=[(m.pk, f"{m.name}({m.id_masked})") for m in missing])
@@ -203,7 +245,7 @@ def _detail_context(request: HttpRequest, case: Case, bound: dict[str, Any] | No
         "current_notice": current_notice,
         "notice_ended": current_notice is not None and current_notice.ends_on < today,
         "decision": decision,
-        "payments": list(case.emergency_payments.all()),
+        "payments": payments,
         "pay_form": f.EmergencyPayForm() if can_pay else None,
         "county_form": f.CountyDecisionForm() if user.role == Role.SUPERVISOR else None,
         "transitions": case.transitions.all(),

@@ -274,6 +274,9 @@ def rectification_list(request: HttpRequest) -> HttpResponse:
 def case_panel(request: HttpRequest, case: Any) -> list[dict[str, Any]]:
     """The case page's panel: spot-check results and rectifications of this case the user may see."""
     user = request.user
+    # Almost no case is ever sampled: one indexed EXISTS instead of the scoped 8-table join below.
+    if not SpotCheckItem.objects.filter(case_id=case.pk).exists():
+        return []
     items = list(sel.item_visible_to(user).filter(case=case).exclude(result=CheckResult.PENDING).order_by("-id")[:10])
     if not sel.is_overseer(user):
         items = [i for i in items if i.rectification_status]
