@@ -68,6 +68,7 @@ class HouseholdViewSet(
     @idempotent
     @extend_schema(request=HouseholdInSerializer, responses={201: HouseholdOutSerializer})
     def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        services.require_household_editor(staff_user(request))
         ser = HouseholdInSerializer(data=request.data)
         ser.is_valid(raise_exception=True)
         _require_street_in_scope(request, ser.validated_data)
@@ -78,6 +79,7 @@ class HouseholdViewSet(
     @extend_schema(request=HouseholdInSerializer, responses={200: HouseholdOutSerializer})
     def partial_update(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         household = self.get_object()
+        services.require_household_editor(staff_user(request))
         ser = HouseholdInSerializer(data=request.data, partial=True)
         ser.is_valid(raise_exception=True)
         data = {k: v for k, v in ser.validated_data.items() if k != "members"}
@@ -89,8 +91,9 @@ class HouseholdViewSet(
 
     @extend_schema(request=MemberInSerializer, responses={201: MemberOutSerializer})
     @action(detail=True, methods=["post"])
-    def members(self, request: Request, pk: str | None = None) -> Response:
+    def members(self, request: Request, pk: str | None = None, **kwargs: Any) -> Response:
         household = self.get_object()
+        services.require_household_editor(staff_user(request))
         ser = MemberInSerializer(data=request.data)
         ser.is_valid(raise_exception=True)
         member = services.member_add(actor=staff_user(request), household=household, data=ser.validated_data)
@@ -104,12 +107,13 @@ class MemberViewSet(viewsets.GenericViewSet[Member]):
         visible = selectors.households_visible_to(self.request.user).values("pk")
         return Member.objects.filter(household__in=visible).prefetch_related("incomes")
 
-    def retrieve(self, request: Request, pk: str | None = None) -> Response:
+    def retrieve(self, request: Request, pk: str | None = None, **kwargs: Any) -> Response:
         return Response(MemberOutSerializer(self.get_object()).data)
 
     @extend_schema(request=MemberInSerializer, responses={200: MemberOutSerializer})
-    def partial_update(self, request: Request, pk: str | None = None) -> Response:
+    def partial_update(self, request: Request, pk: str | None = None, **kwargs: Any) -> Response:
         member = self.get_object()
+        services.require_household_editor(staff_user(request))
         ser = MemberInSerializer(data=request.data, partial=True)
         ser.is_valid(raise_exception=True)
         member = services.member_update(
@@ -126,7 +130,7 @@ class MemberViewSet(viewsets.GenericViewSet[Member]):
         description="查看完整身份证号码：需要权限并填写理由，操作记入审计日志。",
     )
     @action(detail=True, methods=["post"])
-    def reveal(self, request: Request, pk: str | None = None) -> Response:
+    def reveal(self, request: Request, pk: str | None = None, **kwargs: Any) -> Response:
         member = get_object_or_404(self.get_queryset().select_related("household"), pk=pk)
         ser = RevealSerializer(data=request.data)
         ser.is_valid(raise_exception=True)

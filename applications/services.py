@@ -13,7 +13,7 @@ from django.utils.translation import gettext as _
 from accounts.audit import audit_record, diff
 from accounts.crypto import blind_index, mask_id
 from accounts.errors import BusinessError
-from accounts.models import Region, User
+from accounts.models import Region, Role, User
 from applications.ids import parse_resident_id
 from applications.models import Household, IncomeItem, Member, Vehicle
 
@@ -44,6 +44,19 @@ MEMBER_FIELDS = [
     "has_able_supporter",
     "care_mode",
 ]
+
+
+#: Who may change a household file directly (declared data, members, economic-check authorisations):
+#: the street's window, investigators and approver, the county supervisor and the city administrator.
+#: Social workers change declared data only through the home-visit findings of a case assigned to them
+#: (casework.services.investigation); charity officers never change it.
+HOUSEHOLD_EDITORS = frozenset({Role.CLERK, Role.REVIEWER, Role.APPROVER, Role.SUPERVISOR, Role.ADMIN})
+
+
+def require_household_editor(actor: User) -> None:
+    """Refuse (403) a direct change of a household file by a role that may only read it."""
+    if not (actor.is_superuser or actor.role in HOUSEHOLD_EDITORS):
+        raise BusinessError(_("您的岗位不能直接修改家庭档案或核对授权书。"), code="role_forbidden", status=403)
 
 
 def household_snapshot(household: Household) -> dict[str, Any]:

@@ -25,6 +25,7 @@ from accounts.selectors import streets_visible_to
 from applications import intake as app_intake
 from applications.models import Application, Household, Member
 from applications.selectors import households_visible_to
+from applications.services import require_household_editor
 from casework import selectors
 from casework import serializers as s
 from casework.models import Case, EmergencyPayment, PublicEmergency, ReserveFund
@@ -125,6 +126,7 @@ class ApplicationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, views
     @action(detail=True, methods=["post"], parser_classes=[MultiPartParser, FormParser, JSONParser])
     def authorisations(self, request: Request, pk: str | None = None) -> Response:
         application = self.get_object()
+        require_household_editor(_actor(request))
         ser = s.AuthorisationInSerializer(data=request.data)
         ser.is_valid(raise_exception=True)
         v = ser.validated_data

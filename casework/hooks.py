@@ -41,7 +41,9 @@ def home_tiles(user: Any) -> list[dict[str, str]]:
 def household_panels(request: Any, household: Any) -> list[dict[str, Any]]:
     from casework import selectors
 
-    cases = selectors.cases_visible_to(request.user).filter(household=household).order_by("-accepted_on", "-id")
+    cases = selectors.queue_rows(selectors.cases_visible_to(request.user).filter(household=household)).order_by(
+        "-accepted_on", "-id"
+    )
     return [
         {
             "template": "casework/panels/household_cases.html",
@@ -119,3 +121,19 @@ from casework.views import spotcheck as _spotcheck  # noqa: E402
 nav_items = _merge(nav_items, _spotcheck.nav_items)
 home_tiles = _merge(home_tiles, _spotcheck.home_tiles)
 case_panels = _merge(case_panels, _spotcheck.case_panel)
+
+
+def household_scope(user: Any) -> list[Any]:
+    """Extra filters on ``applications.selectors.households_visible_to``: a social worker sees only
+    the households of the cases assigned to her (the rule of issue 6), on every household page and
+    endpoint, not only on case pages."""
+    from django.db.models import Q
+
+    from accounts.models import Role
+    from casework.models import Case
+
+    if getattr(user, "role", None) != Role.SOCIAL_WORKER:
+        return []
+    from casework.selectors_plans import _assigned_case_ids
+
+    return [Q(pk__in=Case.objects.filter(pk__in=_assigned_case_ids(user)).values("household_id"))]

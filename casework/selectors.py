@@ -9,20 +9,25 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import TypeVar
 
 from django.contrib.auth.models import AnonymousUser
-from django.db.models import Prefetch, Q, QuerySet
+from django.db.models import Model, Prefetch, Q, QuerySet
 from django.utils.translation import gettext as _
 
 from accounts.crypto import blind_index
 from accounts.models import Role, User
-from accounts.selectors import region_visible_to, scope_by_region
+from accounts.selectors import region_visible_to, scope_by_region, scope_prefix
 from applications.models import Application, ApplicationStatus, Member
 from casework.models import (
     OPEN_STATUSES,
     Case,
     CaseStatus,
+    CaseTransition,
+    EconomicCheck,
+    EconomicCheckQuery,
     EmergencyPayment,
+    Opinion,
     PaymentStatus,
     PublicEmergency,
     ReserveFund,
@@ -30,33 +35,72 @@ from casework.models import (
     statuses_waiting_for,
 )
 
+M = TypeVar("M", bound=Model)
+STREET_CODE_LENGTH = 9  # 340104001: city 4, district 6, street 9, community 12 digits
+
+
+def scope_by_street(qs: QuerySet[M], user: User | AnonymousUser, field: str = "street") -> QuerySet[M]:
+    """``scope_by_region(qs, user, f"{field}__code")`` with the same rows, but ``street_id = '…'`` for
+    a street-level user instead of ``street_id::text LIKE '…%'``: the planner estimates an equality
+    on the street FK properly and can use the (street_id, …) indexes. The street column only holds
+    street codes (9 digits), so for a 9-digit prefix both conditions select the same rows."""
+    prefix = scope_prefix(user)
+    if prefix is not None and len(prefix) == STREET_CODE_LENGTH:
+        return qs.filter(**{f"{field}_id": prefix})
+    return scope_by_region(qs, user, f"{field}__code")
+
 
 def cases_visible_to(user: User | AnonymousUser) -> QuerySet[Case]:
     # Social workers see only the cases assigned to them (issue 6); imported here to avoid a cycle.
     from casework.selectors_plans import assigned_only
 
     qs = Case.objects.select_related("application", "household", "street", "accepted_by", "public_emergency")
-    return assigned_only(scope_by_region(qs, user, "street__code"), user)
+    return assigned_only(scope_by_street(qs, user), user)
+
+
+# Application columns the work-queue rows never show; the encrypted ones would be decrypted for
+# every row loaded.
+_QUEUE_DEFERRED = (
+    "application__applicant_id_number",
+    "application__applicant_phone",
+    "application__online_payload",
+    "application__help_text",
+)
+
+
+def queue_rows(qs: QuerySet[Case]) -> QuerySet[Case]:
+    """The columns of a work-queue / case-list page (templates/casework/includes/case_rows.html):
+    the case, its application's name/masked ID/types and the public emergency's title."""
+    return qs.select_related(None).select_related("application", "public_emergency").defer(*_QUEUE_DEFERRED)
 
 
 def case_detail_queryset(user: User | AnonymousUser) -> QuerySet[Case]:
-    return cases_visible_to(user).prefetch_related(
-        Prefetch("household__members", queryset=Member.objects.filter(active=True).prefetch_related("incomes")),
-        "household__vehicles",
-        "transitions__actor",
-        "checks__queries__operator",
-        "investigations__investigators",
-        "investigations__photos",
-        "opinions__author",
-        "notices__objections",
-        "emergency_payments",
-        "application__authorisations",
+    """A case with everything its page shows: one query per relation (the page reads the newest
+    check/opinion/notice from these, not with a query of its own)."""
+    return (
+        cases_visible_to(user)
+        .select_related("household__community", "decision__decided_by")
+        .prefetch_related(
+            Prefetch("household__members", queryset=Member.objects.filter(active=True).prefetch_related("incomes")),
+            "household__vehicles",
+            Prefetch("transitions", queryset=CaseTransition.objects.select_related("actor")),
+            Prefetch("checks", queryset=EconomicCheck.objects.select_related("requested_by")),
+            Prefetch("checks__queries", queryset=EconomicCheckQuery.objects.select_related("operator")),
+            "investigations__investigators",
+            "investigations__photos",
+            Prefetch("opinions", queryset=Opinion.objects.select_related("author")),
+            "notices__objections",
+            "emergency_payments",
+            "application__authorisations",
+        )
     )
 
 
 def applications_visible_to(user: User | AnonymousUser) -> QuerySet[Application]:
+    from casework.selectors_plans import assigned_only  # social workers: their assigned cases only
+
     qs = Application.objects.select_related("street", "community", "household")
-    return scope_by_region(qs, user, "street__code")
+    return assigned_only(scope_by_street(qs, user), user, "case")
 
 
 def submitted_applications(user: User | AnonymousUser) -> QuerySet[Application]:
@@ -87,7 +131,9 @@ def case_queue(user: User, *, today: dt.date) -> QuerySet[Case]:
     if user.role == Role.SUPERVISOR:
         # County supervisors act on county-level approvals only; they also watch overdue cases.
         qs = cases_visible_to(user).filter(Q(status=CaseStatus.REVIEW, approval_level="county") | overdue_q(today))
-    return qs.distinct().order_by("case_due", "id")
+    # No multi-valued relation is joined here, so no DISTINCT (it made the page "SELECT DISTINCT" over
+    # every column and the paginator's count a COUNT over a DISTINCT subquery).
+    return qs.order_by("case_due", "id")
 
 
 def overdue_cases(user: User | AnonymousUser, *, today: dt.date) -> QuerySet[Case]:

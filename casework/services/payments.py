@@ -39,8 +39,14 @@ ZERO = Decimal("0.00")
 # --- selectors -----------------------------------------------------------------------------------
 
 
+#: Roles that never see payment rolls (a roll lists every payee of the street with bank details).
+ROLL_BLIND_ROLES = frozenset({Role.SOCIAL_WORKER, Role.CHARITY})
+
+
 def rolls_visible_to(user: Any) -> QuerySet[PaymentRoll]:
     qs = PaymentRoll.objects.select_related("street", "generated_by", "locked_by")
+    if getattr(user, "role", None) in ROLL_BLIND_ROLES:
+        return qs.none()  # names and bank accounts of the whole street: not for these roles
     return scope_by_region(qs, user, "street__code")
 
 
