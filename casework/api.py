@@ -376,7 +376,7 @@ class ReserveFundViewSet(mixins.ListModelMixin, viewsets.GenericViewSet[ReserveF
         return Response(s.LedgerOutSerializer(entry).data, status=status.HTTP_201_CREATED)
 
     @extend_schema(tags=EMERGENCY_TAG, responses={200: s.LedgerOutSerializer(many=True)})
-    @action(detail=True, methods=["get"])
+    @action(detail=True, methods=["get"], pagination_class=None)  # the newest 200 entries, one page
     def ledger(self, request: Request, street: str | None = None) -> Response:
         fund = self.get_object()
         return Response(s.LedgerOutSerializer(fund.entries.order_by("-at", "-id")[:200], many=True).data)

@@ -18,7 +18,6 @@ import tempfile
 import time
 import uuid
 from collections.abc import Iterator
-from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -28,16 +27,12 @@ import pytest
 import redis
 from django.db import connection, transaction
 
-from accounts.crypto import blind_index, encrypt
 from accounts.models import User
-from applications.models import Household, IncomeItem, Member
-from casework.models.enrolment import ChangeKind, Enrolment, EnrolmentPeriod, month_start
+from casework.models.enrolment import Enrolment
 from casework.models.reverification import ReverificationChunk, ReverificationRun, ReviewTask, RunKind, RunStatus
 from casework.services.reverification import reverification_run_create
-from eligibility.batch import reevaluate
-from eligibility.models import Determination
 from hefei_aid.celery import app as celery_app
-from tests.support import COMMUNITY_A, STREET_A, make_resident_id
+from tests.casework.worker_support import database_url, enrolled_caseload
 
 REDIS_URL = os.environ.get("CELERY_TEST_REDIS_URL", "redis://127.0.0.1:6379/14")
 BASE_DIR = Path(__file__).resolve().parents[2]
@@ -46,74 +41,12 @@ CHANGED_EVERY = 10  # every 10th household loses its wage: 30 changed
 AS_OF = dt.date.today()
 
 
-def _database_url() -> str:
-    s = connection.settings_dict
-    user = s.get("USER") or "postgres"
-    password = f":{s['PASSWORD']}" if s.get("PASSWORD") else ""
-    host = s.get("HOST") or ""
-    if host.startswith("/"):
-        return f"postgres://{user}{password}@/{s['NAME']}?host={host}"
-    port = f":{s['PORT']}" if s.get("PORT") else ""
-    return f"postgres://{user}{password}@{host or 'localhost'}{port}/{s['NAME']}"
-
-
 def _caseload(clerk: User) -> list[int]:
     """300 two-person 低保 households, enrolled with their current determination (fast, bulk)."""
-    households = Household.objects.bulk_create(
-        Household(street_id=STREET_A, community_id=COMMUNITY_A, address=f"测试路{n}号", created_by=clerk)
-        for n in range(HOUSEHOLDS)
+    households, _changed = enrolled_caseload(
+        clerk, households=HOUSEHOLDS, changed_every=CHANGED_EVERY, as_of=AS_OF, tag="celery"
     )
-    number = make_resident_id()
-    token = encrypt(number)
-    members = Member.objects.bulk_create(
-        Member(
-            household=h,
-            name=f"成员{n}{j}",
-            id_number=token,
-            id_index=blind_index(f"celery-{h.pk}-{j}"),
-            id_masked="340104********1234",
-            birth_date=dt.date(1980, 1, 1) if j == 0 else dt.date(1985, 6, 1),
-            sex="M" if j == 0 else "F",
-            relation="self" if j == 0 else "spouse",
-        )
-        for n, h in enumerate(households)
-        for j in range(2)
-    )
-    IncomeItem.objects.bulk_create(
-        IncomeItem(member=m, kind="wage", monthly=Decimal("1000.00") + (m.household_id % 7) * 100)
-        for m in members
-        if m.relation == "self"
-    )
-    reevaluate(AS_OF - dt.timedelta(days=1), workers=1)
-    start = month_start(AS_OF)
-    dets = {d.household_id: d for d in Determination.objects.filter(household__in=households)}
-    enrolments = Enrolment.objects.bulk_create(
-        Enrolment(
-            household=h,
-            street_id=STREET_A,
-            tier="dibao",
-            monthly_amount=Decimal(dets[h.pk].monthly_amount_fen) / 100,
-            start_month=start,
-            basis_tier=dets[h.pk].primary_tier,
-            basis_amount=Decimal(dets[h.pk].monthly_amount_fen) / 100,
-            next_review_due=AS_OF - dt.timedelta(days=1),
-            last_verified_on=AS_OF - dt.timedelta(days=200),
-        )
-        for h in households
-    )
-    periods = EnrolmentPeriod.objects.bulk_create(
-        EnrolmentPeriod(
-            enrolment=e, seq=1, kind=ChangeKind.IMPORT, tier="dibao", monthly_amount=e.monthly_amount, start_month=start
-        )
-        for e in enrolments
-    )
-    for e, p in zip(enrolments, periods, strict=True):
-        e.current_period = p
-    Enrolment.objects.bulk_update(enrolments, ["current_period"])
-    assert all(dets[h.pk].primary_tier == "dibao" for h in households)
-    changed = [h.pk for n, h in enumerate(households) if n % CHANGED_EVERY == 0]
-    IncomeItem.objects.filter(member__household_id__in=changed).update(monthly=Decimal("0"))
-    return [h.pk for h in households]
+    return households
 
 
 @pytest.fixture
@@ -150,7 +83,7 @@ def broker() -> Iterator[str]:
 
 
 def _start_worker(queue: str, log: Any) -> subprocess.Popen[bytes]:
-    env = {**os.environ, "DATABASE_URL": _database_url(), "REDIS_URL": REDIS_URL, "LOG_LEVEL": "INFO"}
+    env = {**os.environ, "DATABASE_URL": database_url(), "REDIS_URL": REDIS_URL, "LOG_LEVEL": "INFO"}
     return subprocess.Popen(
         [
             sys.executable,

@@ -27,7 +27,6 @@ import tempfile
 import time
 import uuid
 from collections.abc import Iterator
-from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -38,17 +37,15 @@ import redis
 from django.core.cache.backends.locmem import LocMemCache
 from django.db import connection, transaction
 
-from accounts.crypto import blind_index, encrypt
 from accounts.models import User
-from applications.models import Household, IncomeItem, Member
-from casework.models.enrolment import ChangeKind, Enrolment, EnrolmentPeriod, month_start
+from applications.models import Household, Member
+from casework.models.enrolment import Enrolment
 from casework.models.reverification import ReverificationChunk, ReverificationRun, ReviewTask, RunKind, RunStatus
 from casework.services.reverification import reverification_run_create
-from eligibility.batch import reevaluate
-from eligibility.models import Determination
 from hefei_aid.celery import app as celery_app
 from tests.casework.reference_data import ALL_APPS
-from tests.support import COMMUNITY_A, STREET_A, household_payload, make_resident_id
+from tests.casework.worker_support import database_url, enrolled_caseload
+from tests.support import STREET_A, household_payload, make_resident_id
 
 REDIS_URL = os.environ.get("CELERY_TEST_REDIS_URL", "redis://127.0.0.1:6379/14")
 BASE_DIR = Path(__file__).resolve().parents[2]
@@ -61,77 +58,7 @@ WORKER_FLAGS = ["-c", "1", "--without-gossip", "--without-mingle", "--without-he
 # --- a small enrolled caseload ---------------------------------------------------------------------
 
 
-def enrolled_caseload(clerk: User, households: int, changed_every: int) -> tuple[list[int], list[int]]:
-    """``households`` two-person 低保 households enrolled on their current determination; every
-    ``changed_every``-th then loses its wage (its re-verification proposes a raise). Returns (all, changed)."""
-    rows = Household.objects.bulk_create(
-        Household(street_id=STREET_A, community_id=COMMUNITY_A, address=f"故障路{n}号", created_by=clerk)
-        for n in range(households)
-    )
-    token = encrypt(make_resident_id())
-    members = Member.objects.bulk_create(
-        Member(
-            household=h,
-            name=f"成员{n}{j}",
-            id_number=token,
-            id_index=blind_index(f"fault-{h.pk}-{j}"),
-            id_masked="340104********1234",
-            birth_date=dt.date(1980, 1, 1) if j == 0 else dt.date(1985, 6, 1),
-            sex="M" if j == 0 else "F",
-            relation="self" if j == 0 else "spouse",
-        )
-        for n, h in enumerate(rows)
-        for j in range(2)
-    )
-    IncomeItem.objects.bulk_create(
-        IncomeItem(member=m, kind="wage", monthly=Decimal("1000.00") + (m.household_id % 7) * 100)
-        for m in members
-        if m.relation == "self"
-    )
-    reevaluate(AS_OF - dt.timedelta(days=1), workers=1)
-    dets = {d.household_id: d for d in Determination.objects.filter(household__in=rows)}
-    start = month_start(AS_OF)
-    enrolments = Enrolment.objects.bulk_create(
-        Enrolment(
-            household=h,
-            street_id=STREET_A,
-            tier="dibao",
-            monthly_amount=Decimal(dets[h.pk].monthly_amount_fen) / 100,
-            start_month=start,
-            basis_tier=dets[h.pk].primary_tier,
-            basis_amount=Decimal(dets[h.pk].monthly_amount_fen) / 100,
-            next_review_due=AS_OF - dt.timedelta(days=1),
-            last_verified_on=AS_OF - dt.timedelta(days=200),
-        )
-        for h in rows
-    )
-    periods = EnrolmentPeriod.objects.bulk_create(
-        EnrolmentPeriod(
-            enrolment=e, seq=1, kind=ChangeKind.IMPORT, tier="dibao", monthly_amount=e.monthly_amount, start_month=start
-        )
-        for e in enrolments
-    )
-    for e, p in zip(enrolments, periods, strict=True):
-        e.current_period = p
-    Enrolment.objects.bulk_update(enrolments, ["current_period"])
-    assert all(dets[h.pk].primary_tier == "dibao" for h in rows)
-    changed = [h.pk for n, h in enumerate(rows) if n % changed_every == 0]
-    IncomeItem.objects.filter(member__household_id__in=changed).update(monthly=Decimal("0"))
-    return [h.pk for h in rows], changed
-
-
 # --- a real worker on Redis ------------------------------------------------------------------------
-
-
-def _database_url() -> str:
-    s = connection.settings_dict
-    user = s.get("USER") or "postgres"
-    password = f":{s['PASSWORD']}" if s.get("PASSWORD") else ""
-    host = s.get("HOST") or ""
-    if host.startswith("/"):
-        return f"postgres://{user}{password}@/{s['NAME']}?host={host}"
-    port = f":{s['PORT']}" if s.get("PORT") else ""
-    return f"postgres://{user}{password}@{host or 'localhost'}{port}/{s['NAME']}"
 
 
 def _reset_kombu() -> None:
@@ -174,7 +101,7 @@ def broker() -> Iterator[str]:
 def _start_worker(queue: str, name: str, log: Any) -> subprocess.Popen[bytes]:
     env = {
         **os.environ,
-        "DATABASE_URL": _database_url(),
+        "DATABASE_URL": database_url(),
         "REDIS_URL": REDIS_URL,
         "LOG_LEVEL": "INFO",
         "CELERY_VISIBILITY_TIMEOUT": str(VISIBILITY_TIMEOUT),
@@ -220,7 +147,9 @@ def _lock_waiters(cur: Any, dbname: str) -> list[int]:
 @pytest.mark.celery_worker
 @pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_worker_killed_mid_chunk_completes_exactly_once_after_restart(clerk_a: User, broker: str) -> None:
-    households, changed = enrolled_caseload(clerk_a, households=40, changed_every=8)  # 5 changed
+    households, changed = enrolled_caseload(
+        clerk_a, households=40, changed_every=8, as_of=AS_OF, tag="fault"
+    )  # 5 changed
     dbname = connection.settings_dict["NAME"]
     blocker = psycopg2.connect(**connection.get_connection_params())
     watcher = psycopg2.connect(**connection.get_connection_params())
@@ -343,7 +272,9 @@ def test_redis_down_pages_work_and_queued_work_runs_once_it_returns(
     from casework.services.reverification import reverification_run_resume
     from casework.views.public import STATUS_LIMIT
 
-    _households, changed = enrolled_caseload(clerk_a, households=12, changed_every=4)  # 3 changed
+    _households, changed = enrolled_caseload(
+        clerk_a, households=12, changed_every=4, as_of=AS_OF, tag="fault"
+    )  # 3 changed
 
     # Staff pages and the API answer (sessions and login lockouts live in PostgreSQL).
     client.force_login(clerk_a)

@@ -97,10 +97,40 @@ def openapi_schema() -> dict[str, Any]:
     return _SCHEMA
 
 
-def schema_body(path: str, method: str) -> dict[str, Any] | None:
+def _reference_ids(world: World | None, obj: Any) -> dict[str, int]:
+    """Ids for the body's reference fields: street A's records of the world (never a bare ``1``,
+    which names some other row once earlier tests have advanced the sequences)."""
+    if world is None:
+        return {}
+    from applications.models import Member
+
+    refs: dict[str, int] = {"social_worker": world.users["social_worker_a"].pk}
+    case = obj if obj is not None and obj._meta.model_name == "case" else world.objects.get("case")
+    if case is not None:
+        refs["case"] = case.pk
+    household_id = getattr(obj, "household_id", None) or getattr(case, "household_id", None)
+    member = Member.objects.filter(household_id=household_id, active=True).order_by("id").first()
+    if member is not None:
+        refs["member"] = member.pk
+    fund = world.objects.get("fund")
+    if fund is not None:
+        refs.update(fund=fund.pk, from_fund=fund.pk, to_fund=fund.pk)
+    contract = world.objects.get("service_contract")
+    if contract is not None:
+        refs["contract"] = contract.pk
+        service = contract.services.order_by("id").first()  # type: ignore[attr-defined]
+        if service is not None:
+            refs["service"] = service.pk
+    return refs
+
+
+def schema_body(path: str, method: str, world: World | None = None, obj: Any = None) -> dict[str, Any] | None:
     """A minimal request body that passes the documented serializer (required fields, plausible
-    values), so that a write reaches its object lookup and its role check instead of stopping at 400."""
+    values, reference fields pointing at street A's records of the world), so that a write reaches
+    its object lookup and its role check instead of stopping at 400 or at a 404 of the referenced row."""
     import datetime as dt
+
+    refs = _reference_ids(world, obj)
 
     schema = openapi_schema()
     operation = schema["paths"].get(path.replace("{pk}", "{id}"), {}).get(method.lower(), {})
@@ -121,7 +151,11 @@ def schema_body(path: str, method: str) -> dict[str, Any] | None:
             return next(v for v in node["enum"] if v not in ("", None))
         kind, fmt = node.get("type"), node.get("format")
         if kind == "object":
-            return {k: value(v) for k, v in node.get("properties", {}).items() if k in node.get("required", [])}
+            return {
+                k: refs[k] if k in refs else value(v)
+                for k, v in node.get("properties", {}).items()
+                if k in node.get("required", [])
+            }
         if kind == "array":
             return []
         if kind == "boolean":

@@ -155,11 +155,11 @@ def observe(entry: matrix.E, method: str, persona: str, world: World, *, twin: b
 
 
 def _observe(client: Client, entry: matrix.E, method: str, world: World, *, twin: bool) -> Outcome:
+    obj = world.objects.get(entry.obj) if entry.obj else None
     data = entry.data(world) if entry.data else None
     if data is None and entry.api and method != "GET":
-        data = schema_body(entry.path, method)
+        data = schema_body(entry.path, method, world, obj)
     query = dict(entry.query)
-    obj = world.objects.get(entry.obj) if entry.obj else None
     before = fingerprint(obj) if method != "GET" else None
     response = send(client, method, url_of(entry, world), data, entry.api, query)
     changed = before is not None and fingerprint(obj) != before
