@@ -131,9 +131,8 @@ def household_scope(user: Any) -> list[Any]:
 
     from accounts.models import Role
     from casework.models import Case
+    from casework.selectors_plans import assigned_only
 
     if getattr(user, "role", None) != Role.SOCIAL_WORKER:
         return []
-    from casework.selectors_plans import _assigned_case_ids
-
-    return [Q(pk__in=Case.objects.filter(pk__in=_assigned_case_ids(user)).values("household_id"))]
+    return [Q(pk__in=assigned_only(Case.objects.all(), user).values("household_id"))]
