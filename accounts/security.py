@@ -20,6 +20,7 @@ import qrcode
 import qrcode.image.svg
 from django.conf import settings
 from django.contrib.sessions.models import Session
+from django.core.cache import caches
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
@@ -143,10 +144,21 @@ def _live_sessions_of(user_pk: Any) -> list[tuple[Session, dict[str, Any]]]:
     return found
 
 
+def _drop_cached_copy(session_key: str) -> None:
+    """With ``cached_db`` sessions, remove the copy of a session kept in the cache, so the next
+    request reads the table (hefei_aid/cache.py: SessionRedisCache)."""
+    if settings.SESSION_ENGINE == "django.contrib.sessions.backends.cached_db":
+        from django.contrib.sessions.backends.cached_db import KEY_PREFIX
+
+        caches[settings.SESSION_CACHE_ALIAS].delete(KEY_PREFIX + session_key)
+
+
 def end_user_sessions(user: User) -> int:
     """Delete every stored session and the DRF tokens of ``user``; returns the sessions deleted."""
     doomed = [session.session_key for session, _data in _live_sessions_of(user.pk)]
     Session.objects.filter(session_key__in=doomed).delete()
+    for key in doomed:
+        _drop_cached_copy(key)
     Token.objects.filter(user=user).delete()
     return len(doomed)
 
@@ -196,6 +208,7 @@ def forget_otp_free(user_pk: Any) -> int:
         if OTP_FREE_KEY in data:
             del data[OTP_FREE_KEY]
             Session.objects.save(session.session_key, data, session.expire_date)
+            _drop_cached_copy(session.session_key)
             changed += 1
     return changed
 

@@ -1,7 +1,7 @@
 """Django's Redis cache that keeps pages working while Redis is unreachable.
 
-The cache holds nothing that must survive (rate-limit counters only; sessions and django-axes are in
-PostgreSQL). When a Redis call fails to connect or times out, the call is answered by a process-local
+The cache holds nothing that must survive (rate-limit counters; sessions and django-axes are in
+PostgreSQL — with Redis, sessions are also copied to it through ``SessionRedisCache`` below). When a Redis call fails to connect or times out, the call is answered by a process-local
 memory cache instead, and Redis is not tried again for ``RETRY_AFTER`` seconds (so a down Redis costs
 one short connect timeout per process every few seconds, not one per cache call). The failure is logged
 at ERROR level once per outage window.
@@ -83,3 +83,86 @@ class ResilientRedisCache(RedisCache):
 
     def clear(self) -> None:
         self._call("clear")
+
+
+# --- sessions ----------------------------------------------------------------------------------
+
+SESSION_CACHE_TTL = 60  # seconds a session copy may be served from Redis before PostgreSQL is read again
+_session_state: dict[str, Any] = {"down_until": 0.0, "pending": set()}
+
+
+class SessionRedisCache(RedisCache):
+    """The cache of ``django.contrib.sessions.backends.cached_db`` (settings ``SESSION_CACHE_ALIAS``).
+
+    PostgreSQL stays the record of every session; Redis only saves the session query of each signed-in
+    request. What must never happen is a copy in Redis outliving the row: a signed-out session, or one
+    ended because its user was disabled (accounts.security.end_user_sessions), served again. So:
+
+    - every copy lives at most ``SESSION_CACHE_TTL`` seconds, whatever the session's own expiry;
+    - a read that cannot reach Redis is a miss (the session store then reads PostgreSQL);
+    - a write or delete that cannot reach Redis remembers the key, and the first call that reaches
+      Redis again deletes those keys before anything else, so a copy the outage left behind is gone
+      as soon as this process sees Redis again (and at the latest after the TTL);
+    - after a failure Redis is not tried again for ``RETRY_AFTER`` seconds.
+    """
+
+    def _up(self) -> bool:
+        if time.monotonic() < _session_state["down_until"]:
+            return False
+        pending: set[str] = _session_state["pending"]
+        if pending:
+            try:
+                self._cache.delete_many(list(pending))  # type: ignore[attr-defined]  # keys already made (prefix + version)
+            except _UNREACHABLE as exc:
+                self._down(exc)
+                return False
+            pending.clear()
+        return True
+
+    @staticmethod
+    def _down(exc: BaseException, key: str | None = None) -> None:
+        if key is not None:
+            _session_state["pending"].add(key)
+        if time.monotonic() >= _session_state["down_until"]:
+            logger.error(
+                "Redis session cache unreachable (%s: %s): sessions read from PostgreSQL", type(exc).__name__, exc
+            )
+        _session_state["down_until"] = time.monotonic() + RETRY_AFTER
+
+    def get(self, key: Any, default: Any = None, version: int | None = None) -> Any:
+        if not self._up():
+            return default
+        try:
+            return super().get(key, default, version)
+        except _UNREACHABLE as exc:
+            self._down(exc)
+            return default
+
+    def set(self, key: Any, value: Any, timeout: Any = DEFAULT_TIMEOUT, version: int | None = None) -> None:
+        ttl = SESSION_CACHE_TTL if timeout in (DEFAULT_TIMEOUT, None) else max(0, min(int(timeout), SESSION_CACHE_TTL))
+        if not self._up():
+            self._down(ConnectionError("in the retry window"), self.make_and_validate_key(key, version))
+            return
+        try:
+            super().set(key, value, ttl, version)
+        except _UNREACHABLE as exc:
+            self._down(exc, self.make_and_validate_key(key, version))
+
+    def delete(self, key: Any, version: int | None = None) -> bool:
+        if not self._up():
+            self._down(ConnectionError("in the retry window"), self.make_and_validate_key(key, version))
+            return False
+        try:
+            return bool(super().delete(key, version))
+        except _UNREACHABLE as exc:
+            self._down(exc, self.make_and_validate_key(key, version))
+            return False
+
+    def has_key(self, key: Any, version: int | None = None) -> bool:
+        if not self._up():
+            return False
+        try:
+            return bool(super().has_key(key, version))
+        except _UNREACHABLE as exc:
+            self._down(exc)
+            return False

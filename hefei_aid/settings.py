@@ -166,7 +166,13 @@ if REDIS_URL:
             "BACKEND": "hefei_aid.cache.ResilientRedisCache",
             "LOCATION": REDIS_URL,
             "OPTIONS": {"socket_connect_timeout": 1, "socket_timeout": 1},
-        }
+        },
+        "sessions": {
+            "BACKEND": "hefei_aid.cache.SessionRedisCache",
+            "LOCATION": REDIS_URL,
+            "KEY_PREFIX": "sessions",
+            "OPTIONS": {"socket_connect_timeout": 1, "socket_timeout": 1},
+        },
     }
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
@@ -226,7 +232,12 @@ SPECTACULAR_SETTINGS = {
 
 # Sessions (DB store, so logout and account disabling delete them server-side; accounts/signals.py).
 # Idle 30 min and absolute 12 h limits are enforced by accounts.middleware.SessionTimeoutMiddleware.
-SESSION_ENGINE = "django.contrib.sessions.backends.db"
+# PostgreSQL holds the sessions. With Redis, each signed-in request reads a copy kept there for at
+# most a minute instead of querying the table (hefei_aid/cache.py: SessionRedisCache says why a
+# signed-out or disabled session is never served again). Without Redis the cache would be per
+# process (and could not be invalidated across gunicorn workers), so the table is read directly.
+SESSION_ENGINE = "django.contrib.sessions.backends.cached_db" if REDIS_URL else "django.contrib.sessions.backends.db"
+SESSION_CACHE_ALIAS = "sessions" if REDIS_URL else "default"
 SESSION_IDLE_TIMEOUT = 30 * 60
 SESSION_ABSOLUTE_TIMEOUT = 12 * 60 * 60
 SESSION_COOKIE_AGE = SESSION_ABSOLUTE_TIMEOUT

@@ -22,16 +22,19 @@ application id is appended to a file so the driver can compare it with the rows 
 
 from __future__ import annotations
 
-import datetime as dt
 import itertools
 import json
 import os
 import random
+import sys
 import uuid
 from typing import Any
 
 from locust import between, events, task
 from locust.contrib.fasthttp import FastHttpUser
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from ids import resident_id  # unique per run: the driver passes an offset past every earlier run
 
 FIXTURE: dict[str, Any] = json.loads(open(os.environ["LOAD_FIXTURE"], encoding="utf-8").read())
 ACCOUNTS = itertools.cycle(FIXTURE["accounts"])
@@ -40,16 +43,6 @@ RUN = FIXTURE["run"]
 WRITES_LOG = os.environ.get("LOAD_WRITES_LOG", "")
 _person = itertools.count(int(FIXTURE["person_offset"]))
 _writes: list[str] = []
-
-# Resident IDs for new people: unique per run (the driver passes an offset past every earlier run).
-_WEIGHTS = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2]
-_CHECK = "10X98765432"
-
-
-def resident_id(n: int) -> str:
-    birth = dt.date(1950, 1, 1) + dt.timedelta(days=(n // 1000) % 20000)
-    body = f"340181{birth:%Y%m%d}{n % 1000:03d}"
-    return body + _CHECK[sum(int(c) * w for c, w in zip(body, _WEIGHTS, strict=True)) % 11]
 
 
 class StreetStaff(FastHttpUser):

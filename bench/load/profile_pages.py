@@ -34,6 +34,7 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=5)
     parser.add_argument("--explain", action="store_true")
     parser.add_argument("--only", default="", help="comma-separated endpoint labels")
+    parser.add_argument("--cprofile", type=int, default=0, help="print the top N functions (own time) per endpoint")
     args = parser.parse_args()
     os.environ["DATABASE_URL"] = eb.bench_database_url(args.database)
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "hefei_aid.settings")
@@ -74,6 +75,41 @@ def main() -> None:
             {"ref": "m3", "birth_date": "2013-06-01", "student": True},
         ],
     }
+    person = iter(range(int(time.time()) % 100000 * 1000, 10**9))
+
+    def intake_body() -> str:
+        sys.path.insert(0, str(BASE_DIR / "bench" / "load"))
+        from ids import resident_id  # the locustfile's own ID generator
+
+        with connection.cursor() as cur:
+            cur.execute("SELECT code FROM accounts_region WHERE parent_id = %s ORDER BY code LIMIT 1", [street])
+            community = cur.fetchone()[0]
+        members = []
+        for relation in ("self", "spouse"):
+            members.append(
+                {
+                    "name": "剖析甲",
+                    "id_number": resident_id(850_000_000 + next(person)),
+                    "relation": relation,
+                    "incomes": [{"kind": "wage", "monthly": "900.00"}] if relation == "self" else [],
+                    "authorisation_signed": True,
+                }
+            )
+        return json.dumps(
+            {
+                "street": street,
+                "community": community,
+                "address": "剖析路1号",
+                "phone": "13812345678",
+                "bank_name": "徽商银行",
+                "bank_account": "6228480012345678901",
+                "financial_assets": "3000.00",
+                "homes": 1,
+                "members": members,
+                "application": {"channel": "window", "assistance_types": ["dibao"], "help_text": "PROFILE"},
+            }
+        )
+
     endpoints: list[tuple[str, Any]] = [
         ("queue (mine)", lambda: client.get("/cases/")),
         ("queue (all, page N)", lambda: client.get(f"/cases/?tab=all&page={random.randint(1, 40)}")),
@@ -83,6 +119,16 @@ def main() -> None:
         ("household search (masked)", lambda: client.get(f"/households/?q={random.choice(masked)}")),
         ("household search (name)", lambda: client.get("/households/?q=张三")),
         ("household detail", lambda: client.get(f"/households/{random.choice(households)}/")),
+        (
+            "intake (POST)",
+            lambda: client.post(
+                "/api/v1/intake/",
+                data=intake_body(),
+                content_type="application/json",
+                HTTP_AUTHORIZATION=f"Token {token.key}",
+                HTTP_IDEMPOTENCY_KEY=str(random.random()),
+            ),
+        ),
         (
             "evaluate (POST)",
             lambda: client.post(
@@ -117,6 +163,18 @@ def main() -> None:
             f"queries {statistics.median(counts):5.0f}  "
             f"SQL {statistics.median(sql_ms):7.1f} ms"
         )
+        if args.cprofile:
+            import cProfile
+            import pstats
+
+            profiler = cProfile.Profile()
+            profiler.enable()
+            for _ in range(args.repeat):
+                call()
+            profiler.disable()
+            stats = pstats.Stats(profiler)
+            stats.sort_stats("tottime").print_stats(args.cprofile)
+            stats.sort_stats("cumulative").print_stats(args.cprofile)
         top = sorted(slow.items(), key=lambda kv: -kv[1])[:3]
         for sql, ms in top:
             print(f"    {ms:7.1f} ms  {sql[:300]}")

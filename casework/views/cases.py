@@ -27,6 +27,7 @@ from casework.services import check as check_services
 from casework.services import emergency, enrolment, investigation, notice, review
 from casework.services.evaluation import engine_proposal, evaluate_case
 from casework.views.intake import _error_messages
+from casework.views.rows import queue_rows
 
 TABS = {
     "mine": gettext_lazy("待我处理"),
@@ -55,7 +56,7 @@ def case_queue(request: HttpRequest) -> HttpResponse:
     q = request.GET.get("q", "").strip()
     qs = selectors.queue_rows(selectors.case_search(qs, q))
     page = Paginator(qs, 30).get_page(request.GET.get("page"))
-    rows = [(c, c.overdue_steps(today), c.next_deadline()) for c in page]
+    rows = queue_rows(page, today=today)
     context = {
         "tab": tab,
         "tabs": TABS,

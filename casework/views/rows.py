@@ -1,0 +1,83 @@
+"""Work-queue rows (templates/casework/includes/case_rows.html), computed once in Python.
+
+The queue pages are the most requested pages of the system (issue 8's load mix). Rendering a row
+with template logic — an ``{% include %}`` for the status badge, ``{% url %}``, ``|date``, the
+label lookups of the application's types — cost ≈ 0.15 ms a row; here every value the row shows is
+computed in one pass and the template only prints attributes.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from django.urls import reverse
+from django.utils.translation import get_language
+
+from applications.models import AssistanceType
+from casework.models import Case
+
+# Badge colour per status (templates/casework/includes/status_badge.html keeps the same table).
+STATUS_CLASS = {"approved": "ok", "refused": "bad", "withdrawn": "bad", "notice": "warn", "review": "warn"}
+
+_TYPE_LABELS: dict[str, dict[str, str]] = {}
+_URL_MARK = 987654321
+
+
+def _type_labels() -> dict[str, str]:
+    language = get_language() or ""
+    labels = _TYPE_LABELS.get(language)
+    if labels is None:
+        labels = _TYPE_LABELS[language] = {str(value): str(label) for value, label in AssistanceType.choices}
+    return labels
+
+
+@dataclass(frozen=True, slots=True)
+class QueueRow:
+    case_id: int
+    url: str
+    receipt_no: str
+    applicant_name: str
+    applicant_id_masked: str
+    type_labels: list[str]
+    status_label: str
+    status_class: str
+    accepted_on: str
+    next_label: str
+    next_date: str
+    provisional: bool
+    overdue: list[str]
+    fast_track: bool
+    emergency_title: str
+
+
+def queue_rows(cases: Iterable[Case], *, today: dt.date) -> list[QueueRow]:
+    """One row per case of the page (cases loaded by ``casework.selectors.queue_rows``)."""
+    # reverse() once for the page: the case URL differs only by its id.
+    url_head, url_tail = reverse("case-detail", args=[_URL_MARK]).split(str(_URL_MARK))
+    labels = _type_labels()
+    rows = []
+    for case in cases:
+        application = case.application
+        deadline = case.next_deadline()
+        rows.append(
+            QueueRow(
+                case_id=case.pk,
+                url=f"{url_head}{case.pk}{url_tail}",
+                receipt_no=case.receipt_no,
+                applicant_name=application.applicant_name,
+                applicant_id_masked=application.applicant_id_masked,
+                type_labels=[labels.get(t, t) for t in application.assistance_types],
+                status_label=case.get_status_display(),
+                status_class=STATUS_CLASS.get(case.status, "info"),
+                accepted_on=case.accepted_on.isoformat(),
+                next_label=deadline[0] if deadline else "",
+                next_date=deadline[1].strftime("%m-%d") if deadline else "",
+                provisional=case.deadlines_provisional,
+                overdue=case.overdue_steps(today),
+                fast_track=case.fast_track,
+                emergency_title=case.public_emergency.title if case.public_emergency is not None else "",
+            )
+        )
+    return rows
