@@ -57,11 +57,41 @@ def audit_record(
 ) -> AuditLog:
     if not transaction.get_connection().in_atomic_block:
         raise RuntimeError("audit_record must run inside the business write's transaction")
+    row = audit_entry(
+        actor=actor,
+        action=action,
+        obj=obj,
+        object_type=object_type,
+        object_id=object_id,
+        region_code=region_code,
+        before=before,
+        after=after,
+        reason=reason,
+        actor_label=actor_label,
+    )
+    row.save(force_insert=True)
+    return row
+
+
+def audit_entry(
+    *,
+    actor: User | None,
+    action: str,
+    obj: models.Model | None = None,
+    object_type: str | None = None,
+    object_id: str | int | None = None,
+    region_code: str = "",
+    before: dict[str, Any] | None = None,
+    after: dict[str, Any] | None = None,
+    reason: str = "",
+    actor_label: str | None = None,
+) -> AuditLog:
+    """The (unsaved) row ``audit_record`` writes; ``audit_record_many`` inserts several at once."""
     if obj is not None:
         object_type = object_type or obj._meta.label_lower
         object_id = obj.pk if object_id is None else object_id
     label = actor_label or (actor.username if actor is not None else "system")
-    return AuditLog.objects.create(
+    return AuditLog(
         actor=actor,
         actor_label=label,
         action=action,
@@ -72,6 +102,13 @@ def audit_record(
         after=_jsonable(after) if after is not None else None,
         reason=reason,
     )
+
+
+def audit_record_many(rows: list[AuditLog]) -> list[AuditLog]:
+    """Insert the ``audit_entry`` rows of one business write with one statement, in order."""
+    if not transaction.get_connection().in_atomic_block:
+        raise RuntimeError("audit_record_many must run inside the business write's transaction")
+    return AuditLog.objects.bulk_create(rows) if rows else rows
 
 
 def diff(before: dict[str, Any], after: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:

@@ -10,9 +10,12 @@ development-zone codes 340176–340178 are newer than stdnum's list).
 from __future__ import annotations
 
 import datetime as dt
+import time
 from dataclasses import dataclass
+from typing import Any
 
 from django.core.exceptions import ValidationError
+from django.db.models.signals import post_delete, post_save
 from django.utils.translation import gettext as _
 from stdnum import exceptions as stdnum_exc
 from stdnum.cn import ric
@@ -25,10 +28,37 @@ class ResidentId:
     sex: str  # "M" / "F"
 
 
-def _known_local_prefix(prefix: str) -> bool:
+# County codes of the region table, per process: every intake parses each ID number several times
+# (serializer, duplicate guard, member rows) and the table is reference data. A Region save or delete
+# in this process forgets them; the age limit bounds how long another process's change goes unseen.
+COUNTY_CODES_MAX_AGE = 300.0  # seconds
+_county_codes: tuple[float, frozenset[str]] | None = None
+
+
+def _local_county_codes() -> frozenset[str]:
+    global _county_codes
+    cached = _county_codes
+    now = time.monotonic()
+    if cached is not None and now - cached[0] < COUNTY_CODES_MAX_AGE:
+        return cached[1]
     from accounts.models import Region
 
-    return Region.objects.filter(code=prefix, level=Region.Level.COUNTY).exists()
+    codes = frozenset(Region.objects.filter(level=Region.Level.COUNTY).values_list("code", flat=True))
+    _county_codes = (now, codes)
+    return codes
+
+
+def forget_county_codes(**kwargs: Any) -> None:
+    global _county_codes
+    _county_codes = None
+
+
+post_save.connect(forget_county_codes, sender="accounts.Region", dispatch_uid="ids_forget_county_codes_save")
+post_delete.connect(forget_county_codes, sender="accounts.Region", dispatch_uid="ids_forget_county_codes_delete")
+
+
+def _known_local_prefix(prefix: str) -> bool:
+    return prefix in _local_county_codes()
 
 
 def parse_resident_id(raw: str) -> ResidentId:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
@@ -19,7 +20,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from accounts.audit import audit_record
+from accounts.audit import audit_entry, audit_record, audit_record_many
 from accounts.crypto import blind_index, mask_id
 from accounts.errors import BusinessError, Conflict
 from accounts.models import Region, User
@@ -59,11 +60,20 @@ def age_on(birth: dt.date, on: dt.date) -> int:
 
 
 def adult_members(household: Household, *, on: dt.date) -> list[Member]:
-    return [m for m in household.members.filter(active=True).order_by("id") if age_on(m.birth_date, on) >= ADULT_AGE]
+    return _adults(household.members.filter(active=True).order_by("id"), on=on)
 
 
-def adults_without_authorisation(application: Application, *, on: dt.date) -> list[Member]:
-    """Adult members (age ≥ 18 on ``on``) with no signed authorisation on this application."""
+def _adults(members: Iterable[Member], *, on: dt.date) -> list[Member]:
+    return [m for m in members if age_on(m.birth_date, on) >= ADULT_AGE]
+
+
+def adults_without_authorisation(
+    application: Application, *, on: dt.date, members: Sequence[Member] | None = None
+) -> list[Member]:
+    """Adult members (age ≥ 18 on ``on``) with no signed authorisation on this application.
+
+    ``members``: the household's active members in id order, when the caller holds them already.
+    """
     if application.household_id is None:
         return []
     signed = set(
@@ -71,8 +81,12 @@ def adults_without_authorisation(application: Application, *, on: dt.date) -> li
             "member_id", flat=True
         )
     )
-    assert application.household is not None
-    return [m for m in adult_members(application.household, on=on) if m.pk not in signed]
+    if members is None:
+        assert application.household is not None
+        adults = adult_members(application.household, on=on)
+    else:
+        adults = _adults(members, on=on)
+    return [m for m in adults if m.pk not in signed]
 
 
 def _check_types(types: Sequence[str]) -> list[str]:
@@ -101,8 +115,7 @@ def _check_emergency(types: Sequence[str], emergency: Mapping[str, Any]) -> dict
     return values
 
 
-def _applicant_of(household: Household) -> Member:
-    members = list(household.members.filter(active=True).order_by("id"))
+def _applicant_of(members: Sequence[Member]) -> Member:
     if not members:
         raise ValidationError({"members": _("家庭至少需要一名在册成员。")})
     return next((m for m in members if m.relation == Relation.SELF), members[0])
@@ -119,7 +132,6 @@ def _snapshot(application: Application) -> dict[str, Any]:
     }
 
 
-@transaction.atomic
 def application_register(
     *,
     actor: User,
@@ -130,17 +142,49 @@ def application_register(
     agent_note: str = "",
     emergency: Mapping[str, Any] | None = None,
     online_application: Application | None = None,
+    members: Sequence[Member] | None = None,
+    savepoint: bool = True,
 ) -> Application:
     """Register an application for a household at the window (or complete an online one).
 
     The application stays ``submitted`` until ``casework.services.intake.case_accept`` accepts it.
+    ``members``: the household's active members in id order, when the caller holds them already.
+    ``savepoint=False``: the caller's transaction is undone as a whole when this raises.
     """
+    with transaction.atomic(savepoint=savepoint):
+        return _register(
+            actor=actor,
+            household=household,
+            channel=channel,
+            assistance_types=assistance_types,
+            help_text=help_text,
+            agent_note=agent_note,
+            emergency=emergency,
+            online_application=online_application,
+            members=members,
+        )
+
+
+def _register(
+    *,
+    actor: User,
+    household: Household,
+    channel: str,
+    assistance_types: Sequence[str],
+    help_text: str,
+    agent_note: str,
+    emergency: Mapping[str, Any] | None,
+    online_application: Application | None,
+    members: Sequence[Member] | None,
+) -> Application:
     if channel not in Channel.values:
         raise ValidationError({"channel": _("未知的申请渠道。")})
     types = _check_types(assistance_types)
     emergency_values = _check_emergency(types, emergency or {})
-    applicant = _applicant_of(household)
-    indexes = sorted({m.id_index for m in household.members.filter(active=True)})
+    if members is None:
+        members = list(household.members.filter(active=True).order_by("id"))
+    applicant = _applicant_of(members)
+    indexes = sorted({m.id_index for m in members})
     if online_application is not None:
         application = Application.objects.select_for_update().get(pk=online_application.pk)
         if application.status != ApplicationStatus.SUBMITTED:
@@ -156,6 +200,8 @@ def application_register(
             channel=channel,
             submitted_by=actor,
         )
+        if Household.street.is_cached(household):  # the response shows the street's name
+            application.street = household.street
         before = None
         action = "application.register"
     application.household = household
@@ -358,10 +404,15 @@ def application_withdraw(*, actor: User, application: Application, reason: str) 
     )
 
 
-@transaction.atomic
-def application_mark_accepted(*, actor: User, application: Application) -> Application:
-    """Flip ``submitted`` → ``accepted``; called by the casework acceptance in its transaction."""
-    application = Application.objects.select_for_update().get(pk=application.pk)
+@transaction.atomic(savepoint=False)
+def application_mark_accepted(*, actor: User, application: Application, current: bool = False) -> Application:
+    """Flip ``submitted`` → ``accepted``; called by the casework acceptance in its transaction.
+
+    ``current``: the caller created or locked ``application`` earlier in this transaction and passes
+    that instance, so it is neither locked nor read again (and is the one returned, updated).
+    """
+    if not current:
+        application = Application.objects.select_for_update().get(pk=application.pk)
     if application.status != ApplicationStatus.SUBMITTED:
         raise Conflict(
             _("该申请不能受理(当前状态：%(s)s)。") % {"s": application.get_status_display()},
@@ -385,17 +436,20 @@ def application_mark_accepted(*, actor: User, application: Application) -> Appli
     return application
 
 
-@transaction.atomic
-def authorisation_record(
-    *,
-    actor: User,
-    application: Application,
-    member: Member,
-    signed: bool,
-    signed_on: dt.date | None = None,
-    scan: UploadedFile | None = None,
-) -> EconomicCheckAuthorisation:
-    """Record that an adult signed (or has not yet signed) the economic-check authorisation."""
+@dataclass(frozen=True)
+class AuthorisationInput:
+    """One member's authorisation for ``authorisations_record``."""
+
+    member: Member
+    signed: bool
+    signed_on: dt.date | None = None
+    scan: UploadedFile | None = None
+
+
+def _authorisation_date(
+    *, application: Application, member: Member, signed: bool, signed_on: dt.date | None, scan: UploadedFile | None
+) -> dt.date | None:
+    """Check one authorisation; the signing date to store."""
     if member.household_id != application.household_id or not member.active:
         raise ValidationError({"member": _("该成员不属于本申请的家庭。")})
     if signed and signed_on is None:
@@ -407,17 +461,49 @@ def authorisation_record(
             validate_scan(scan)
         except ValidationError as exc:
             raise ValidationError({"scan": exc.messages}) from None
-    auth, created = EconomicCheckAuthorisation.objects.select_for_update().get_or_create(
-        application=application, member=member, defaults={"recorded_by": actor}
-    )
-    before = None if created else {"signed": auth.signed, "signed_on": auth.signed_on, "scan": bool(auth.scan)}
+    return signed_on
+
+
+def _authorisation_state(auth: EconomicCheckAuthorisation) -> dict[str, Any]:
+    return {"signed": auth.signed, "signed_on": auth.signed_on, "scan": bool(auth.scan)}
+
+
+def _authorisation_set(
+    auth: EconomicCheckAuthorisation,
+    *,
+    actor: User,
+    signed: bool,
+    signed_on: dt.date | None,
+    scan: UploadedFile | None,
+) -> None:
     auth.signed = signed
     auth.signed_on = signed_on if signed else None
     auth.recorded_by = actor
     if scan is not None:
         auth.scan.save(scan.name or "scan.bin", scan, save=False)
+
+
+@transaction.atomic
+def authorisation_record(
+    *,
+    actor: User,
+    application: Application,
+    member: Member,
+    signed: bool,
+    signed_on: dt.date | None = None,
+    scan: UploadedFile | None = None,
+) -> EconomicCheckAuthorisation:
+    """Record that an adult signed (or has not yet signed) the economic-check authorisation."""
+    signed_on = _authorisation_date(
+        application=application, member=member, signed=signed, signed_on=signed_on, scan=scan
+    )
+    auth, created = EconomicCheckAuthorisation.objects.select_for_update().get_or_create(
+        application=application, member=member, defaults={"recorded_by": actor}
+    )
+    before = None if created else _authorisation_state(auth)
+    _authorisation_set(auth, actor=actor, signed=signed, signed_on=signed_on, scan=scan)
     auth.save()
-    after = {"signed": auth.signed, "signed_on": auth.signed_on, "scan": bool(auth.scan)}
+    after = _authorisation_state(auth)
     if before != after:
         audit_record(
             actor=actor,
@@ -428,3 +514,74 @@ def authorisation_record(
             after={**after, "member": member.id_masked},
         )
     return auth
+
+
+def authorisations_record(
+    *,
+    actor: User,
+    application: Application,
+    rows: Sequence[AuthorisationInput],
+    savepoint: bool = True,
+) -> list[EconomicCheckAuthorisation]:
+    """``authorisation_record`` for several members at once (same rows, same audit rows).
+
+    The new authorisations are inserted as recorded — signed or not — with one statement, and the
+    audit rows with another. ``savepoint=False``: the caller's transaction is undone as a whole when
+    this raises.
+    """
+    with transaction.atomic(savepoint=savepoint):
+        if len({r.member.pk for r in rows}) != len(rows):  # a member twice: the later row wins, in order
+            return [
+                authorisation_record(
+                    actor=actor,
+                    application=application,
+                    member=r.member,
+                    signed=r.signed,
+                    signed_on=r.signed_on,
+                    scan=r.scan,
+                )
+                for r in rows
+            ]
+        dates = [
+            _authorisation_date(
+                application=application, member=r.member, signed=r.signed, signed_on=r.signed_on, scan=r.scan
+            )
+            for r in rows
+        ]
+        existing = {
+            a.member_id: a
+            for a in EconomicCheckAuthorisation.objects.select_for_update().filter(
+                application=application, member__in=[r.member.pk for r in rows]
+            )
+        }
+        auths: list[EconomicCheckAuthorisation] = []
+        befores: list[dict[str, Any] | None] = []
+        new: list[EconomicCheckAuthorisation] = []
+        for r, signed_on in zip(rows, dates, strict=True):
+            auth = existing.get(r.member.pk)
+            before = None if auth is None else _authorisation_state(auth)
+            if auth is None:
+                auth = EconomicCheckAuthorisation(application=application, member=r.member)
+                new.append(auth)
+            _authorisation_set(auth, actor=actor, signed=r.signed, signed_on=signed_on, scan=r.scan)
+            if before is not None:
+                auth.save()
+            auths.append(auth)
+            befores.append(before)
+        EconomicCheckAuthorisation.objects.bulk_create(new)
+        entries = []
+        for r, auth, before in zip(rows, auths, befores, strict=True):
+            after = _authorisation_state(auth)
+            if before != after:
+                entries.append(
+                    audit_entry(
+                        actor=actor,
+                        action="authorisation.record",
+                        obj=auth,
+                        region_code=application.street_id,
+                        before=before,
+                        after={**after, "member": r.member.id_masked},
+                    )
+                )
+        audit_record_many(entries)
+        return auths

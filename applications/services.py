@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
-from decimal import Decimal
+from collections.abc import Iterable, Mapping, Sequence
+from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, models, transaction
 from django.utils.translation import gettext as _
 
 from accounts.audit import audit_record, diff
@@ -61,23 +61,46 @@ def require_household_editor(actor: User) -> None:
 
 def household_snapshot(household: Household) -> dict[str, Any]:
     """Audit view of a household: plain fields, masked identifiers, members and incomes."""
+    members = [(m, list(m.incomes.all())) for m in household.members.all()]
+    return _household_view(household, members, list(household.vehicles.all()))
+
+
+def member_snapshot(member: Member) -> dict[str, Any]:
+    return _member_view(member, list(member.incomes.all()))
+
+
+def _household_view(
+    household: Household, members: Sequence[tuple[Member, Sequence[IncomeItem]]], vehicles: Sequence[Vehicle]
+) -> dict[str, Any]:
     data: dict[str, Any] = {
         f: (getattr(household, f"{f}_id") if f in {"street", "community"} else getattr(household, f))
         for f in HOUSEHOLD_FIELDS
     }
     data["phone"] = household.phone_masked
     data["bank_account"] = household.bank_account_masked
-    data["vehicles"] = [[str(v.price), v.business_use] for v in household.vehicles.all()]
-    data["members"] = [member_snapshot(m) for m in household.members.all()]
+    data["vehicles"] = [[str(v.price), v.business_use] for v in vehicles]
+    data["members"] = [_member_view(m, incomes) for m, incomes in members]
     return data
 
 
-def member_snapshot(member: Member) -> dict[str, Any]:
+def _member_view(member: Member, incomes: Sequence[IncomeItem]) -> dict[str, Any]:
     data = {f: getattr(member, f) for f in MEMBER_FIELDS}
     data["id"] = member.id_masked
     data["active"] = member.active
-    data["incomes"] = [[i.kind, str(i.monthly)] for i in member.incomes.all()]
+    data["incomes"] = [[i.kind, str(i.monthly)] for i in incomes]
     return data
+
+
+def _as_stored(obj: models.Model, names: Iterable[str]) -> None:
+    """Give a row just inserted the values a re-read would return (``Decimal("900")`` → ``"900.00"``),
+    so it can be passed along instead of being read back."""
+    for name in names:
+        field = obj._meta.get_field(name)
+        assert isinstance(field, models.Field)
+        value = field.to_python(getattr(obj, field.attname))
+        if isinstance(field, models.DecimalField) and value is not None:
+            value = value.quantize(Decimal(1).scaleb(-field.decimal_places), rounding=ROUND_HALF_UP)
+        setattr(obj, field.attname, value)
 
 
 def _check_community(street: Region, community: Region) -> None:
@@ -121,10 +144,54 @@ def _save_member(member: Member) -> None:
 
 def _replace_incomes(member: Member, incomes: Iterable[Mapping[str, Any]]) -> None:
     member.incomes.all().delete()
-    IncomeItem.objects.bulk_create(
-        IncomeItem(member=member, kind=i["kind"], monthly=Decimal(i["monthly"]), note=i.get("note", ""))
-        for i in incomes
+    _add_incomes([(member, incomes)])
+
+
+def _add_incomes(rows: Iterable[tuple[Member, Iterable[Mapping[str, Any]]]]) -> list[list[IncomeItem]]:
+    """Insert the incomes of members that have none yet (one statement); each member's, as stored."""
+    per_member = [
+        [
+            IncomeItem(member=member, kind=i["kind"], monthly=Decimal(i["monthly"]), note=i.get("note", ""))
+            for i in items
+        ]
+        for member, items in rows
+    ]
+    IncomeItem.objects.bulk_create([item for items in per_member for item in items])
+    for items in per_member:
+        for item in items:
+            _as_stored(item, ("kind", "monthly", "note"))
+    return per_member
+
+
+def _add_vehicles(household: Household, vehicles: Iterable[Mapping[str, Any]]) -> list[Vehicle]:
+    rows = Vehicle.objects.bulk_create(
+        Vehicle(
+            household=household,
+            price=Decimal(v["price"]),
+            business_use=bool(v.get("business_use", False)),
+            description=v.get("description", ""),
+        )
+        for v in vehicles
     )
+    for row in rows:
+        _as_stored(row, ("description", "price", "business_use"))
+    return rows
+
+
+def _insert_members(members: list[Member]) -> None:
+    """Insert new members with one statement; the active-ID constraint as a validation error."""
+    try:
+        Member.objects.bulk_create(members)
+    except IntegrityError as exc:
+        if "member_id_active_once" not in str(exc):
+            raise
+        # Rows are inserted in order, so the DETAIL names the first member taken elsewhere.
+        taken = next((m for m in members if m.id_index in str(exc)), members[0])
+        raise ValidationError(
+            {"id_number": _("身份证号码 %(id)s 已是其他在册家庭的成员。") % {"id": taken.id_masked}}
+        ) from None
+    for member in members:
+        _as_stored(member, [*MEMBER_FIELDS, "health_notes", "active"])
 
 
 def _check_ids_unique_in_request(members: list[Mapping[str, Any]]) -> None:
@@ -136,45 +203,50 @@ def _check_ids_unique_in_request(members: list[Mapping[str, Any]]) -> None:
         seen.add(number)
 
 
-@transaction.atomic
 def household_create(*, actor: User, data: Mapping[str, Any]) -> Household:
     """Create a household with its members, incomes and vehicles (one transaction, one audit row)."""
-    street: Region = data["street"]
-    community: Region = data["community"]
-    _check_community(street, community)
-    members = list(data.get("members", []))
-    if not members:
-        raise ValidationError({"members": _("至少需要登记一名家庭成员。")})
-    _check_ids_unique_in_request(members)
-    household = Household(created_by=actor)
-    for field in HOUSEHOLD_FIELDS:
-        if field in data:
-            setattr(household, field, data[field])
-    household.phone = data.get("phone", "") or ""
-    household.bank_account = data.get("bank_account", "") or ""
-    household.save()
-    for m in members:
-        member = Member(household=household)
-        _apply_member(member, m)
-        _save_member(member)
-        _replace_incomes(member, m.get("incomes", []))
-    Vehicle.objects.bulk_create(
-        Vehicle(
-            household=household,
-            price=Decimal(v["price"]),
-            business_use=bool(v.get("business_use", False)),
-            description=v.get("description", ""),
+    return household_create_with_members(actor=actor, data=data)[0]
+
+
+def household_create_with_members(
+    *, actor: User, data: Mapping[str, Any], savepoint: bool = True
+) -> tuple[Household, list[Member]]:
+    """``household_create``, also returning the new members (in the order given, as stored).
+
+    ``savepoint=False`` is for a caller whose own transaction is undone as a whole when this raises
+    (it lets the error propagate): the write then needs no savepoint of its own.
+    """
+    with transaction.atomic(savepoint=savepoint):
+        street: Region = data["street"]
+        community: Region = data["community"]
+        _check_community(street, community)
+        rows = list(data.get("members", []))
+        if not rows:
+            raise ValidationError({"members": _("至少需要登记一名家庭成员。")})
+        _check_ids_unique_in_request(rows)
+        household = Household(created_by=actor)
+        for field in HOUSEHOLD_FIELDS:
+            if field in data:
+                setattr(household, field, data[field])
+        household.phone = data.get("phone", "") or ""
+        household.bank_account = data.get("bank_account", "") or ""
+        household.save()
+        members = []
+        for m in rows:
+            member = Member(household=household)
+            _apply_member(member, m)
+            members.append(member)
+        _insert_members(members)
+        incomes = _add_incomes((member, m.get("incomes", [])) for member, m in zip(members, rows, strict=True))
+        vehicles = _add_vehicles(household, data.get("vehicles", []))
+        audit_record(
+            actor=actor,
+            action="household.create",
+            obj=household,
+            region_code=household.street_id,
+            after=_household_view(household, list(zip(members, incomes, strict=True)), vehicles),
         )
-        for v in data.get("vehicles", [])
-    )
-    audit_record(
-        actor=actor,
-        action="household.create",
-        obj=household,
-        region_code=household.street_id,
-        after=household_snapshot(household),
-    )
-    return household
+        return household, members
 
 
 @transaction.atomic
@@ -194,15 +266,7 @@ def household_update(*, actor: User, household: Household, data: Mapping[str, An
     household.save()
     if "vehicles" in data:
         household.vehicles.all().delete()
-        Vehicle.objects.bulk_create(
-            Vehicle(
-                household=household,
-                price=Decimal(v["price"]),
-                business_use=bool(v.get("business_use", False)),
-                description=v.get("description", ""),
-            )
-            for v in data["vehicles"]
-        )
+        _add_vehicles(household, data["vehicles"])
     after = household_snapshot(household)
     if before == after:
         return household
@@ -225,9 +289,13 @@ def member_add(*, actor: User, household: Household, data: Mapping[str, Any]) ->
     member = Member(household=household)
     _apply_member(member, data)
     _save_member(member)
-    _replace_incomes(member, data.get("incomes", []))
+    [incomes] = _add_incomes([(member, data.get("incomes", []))])  # a new member has none to replace
     audit_record(
-        actor=actor, action="member.add", obj=member, region_code=household.street_id, after=member_snapshot(member)
+        actor=actor,
+        action="member.add",
+        obj=member,
+        region_code=household.street_id,
+        after=_member_view(member, incomes),
     )
     return member
 

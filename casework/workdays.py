@@ -54,7 +54,23 @@ def load_calendar(start: dt.date, end: dt.date) -> dict[dt.date, bool]:
     return dict(WorkingCalendar.objects.filter(date__gte=start, date__lte=end).values_list("date", "is_working_day"))
 
 
-def working_deadline(start: dt.date, days: int) -> Deadline:
+def _horizon(start: dt.date, days: int) -> dt.date:
     # Three calendar weeks per five working days is ample even across the Spring Festival.
-    horizon = start + dt.timedelta(days=days * 3 + 21)
-    return add_working_days(start, days, load_calendar(start, horizon))
+    return start + dt.timedelta(days=days * 3 + 21)
+
+
+def working_deadline(start: dt.date, days: int) -> Deadline:
+    return add_working_days(start, days, load_calendar(start, _horizon(start, days)))
+
+
+def working_deadlines(start: dt.date, *days: int) -> tuple[Deadline, ...]:
+    """``working_deadline(start, d)`` for each ``d``, reading the calendar once (for the longest)."""
+    if not days:
+        return ()
+    calendar = load_calendar(start, _horizon(start, max(days)))
+    deadlines = []
+    for d in days:
+        # Each deadline sees only its own horizon of the calendar, exactly as ``working_deadline`` would.
+        until = _horizon(start, d)
+        deadlines.append(add_working_days(start, d, {day: w for day, w in calendar.items() if day <= until}))
+    return tuple(deadlines)

@@ -11,7 +11,7 @@ from accounts.audit import audit_record
 from accounts.errors import BusinessError
 from accounts.models import Role, User
 from casework.models import OPEN_STATUSES, Case, PaymentStatus, WorkingCalendar
-from casework.workdays import working_deadline
+from casework.workdays import working_deadline, working_deadlines
 
 
 @transaction.atomic
@@ -74,11 +74,8 @@ def case_deadlines_refresh() -> int:
             from casework.services.intake import CASE_DAYS, CHECK_DAYS, OPINION_DAYS
             from casework.services.notice import CONFIRM_DAYS, current_notice
 
-            results = {
-                "check_due": working_deadline(case.accepted_on, CHECK_DAYS),
-                "opinion_due": working_deadline(case.accepted_on, OPINION_DAYS),
-                "case_due": working_deadline(case.accepted_on, CASE_DAYS),
-            }
+            check_due, opinion_due, case_due = working_deadlines(case.accepted_on, CHECK_DAYS, OPINION_DAYS, CASE_DAYS)
+            results = {"check_due": check_due, "opinion_due": opinion_due, "case_due": case_due}
             notice = current_notice(case)
             if notice is not None:
                 results["confirm_due"] = working_deadline(notice.ends_on, CONFIRM_DAYS)

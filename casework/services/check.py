@@ -49,8 +49,22 @@ def check_start(*, actor: User, case: Case, purpose: str = DEFAULT_PURPOSE) -> E
             case_id = case.pk
             transaction.on_commit(lambda: _queue_check(case_id), robust=True)
         return running
+    return check_begin(actor=actor, case=case, purpose=purpose)
+
+
+def check_begin(
+    *, actor: User, case: Case, purpose: str = DEFAULT_PURPOSE, missing: Sequence[Member] | None = None
+) -> EconomicCheck:
+    """``check_start`` for a case the caller holds in its transaction with no check queued: one it
+    locked, or one it opened in this transaction (nobody else can see that row, so it is not re-read).
+
+    ``missing``: the adults without a signed authorisation, when the caller has just worked them out.
+    """
+    if not transaction.get_connection().in_atomic_block:
+        raise RuntimeError("check_begin must run inside the caller's transaction")
     check_step(case=case, to=CaseStatus.CHECKING, actor=actor)
-    missing = missing_authorisations(case)
+    if missing is None:
+        missing = missing_authorisations(case)
     if missing:
         raise BusinessError(_refuse_message(missing), code="authorisation_missing", status=409)
     check = EconomicCheck.objects.create(case=case, purpose=purpose.strip() or DEFAULT_PURPOSE, requested_by=actor)

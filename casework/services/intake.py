@@ -9,6 +9,7 @@ when every adult has signed.
 
 from __future__ import annotations
 
+import copy
 import datetime as dt
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -27,10 +28,10 @@ from accounts.selectors import region_visible_to
 from applications import intake as app_intake
 from applications.ids import parse_resident_id
 from applications.models import Application, AssistanceType, Household, Member
-from applications.services import household_create, household_update, member_add, member_update
+from applications.services import household_create_with_members, household_update, member_add, member_update
 from casework.models import Case, CaseStatus, CaseTransition, PublicEmergency
 from casework.selectors import Duplicate, duplicates_for
-from casework.workdays import working_deadline
+from casework.workdays import working_deadlines
 
 CHECK_DAYS = 3
 OPINION_DAYS = 7
@@ -77,14 +78,23 @@ def public_emergency_for(community_code: str, on: dt.date) -> PublicEmergency | 
 @transaction.atomic
 def case_accept(*, actor: User, application: Application) -> Case:
     """受理: the application becomes a case with a receipt number and working-day deadlines."""
+    return _case_open(actor=actor, application=application)
+
+
+def _case_open(
+    *, actor: User, application: Application, current: bool = False, members: Sequence[Member] | None = None
+) -> Case:
+    """``case_accept`` inside the caller's transaction (which is undone as a whole when this raises).
+
+    ``current``: the caller created or locked ``application`` in this transaction (see
+    ``application_mark_accepted``); ``members``: the household's active members in id order, if held.
+    """
     require_intake_role(actor, application.street_id)
-    application = app_intake.application_mark_accepted(actor=actor, application=application)
+    application = app_intake.application_mark_accepted(actor=actor, application=application, current=current)
     household = application.household
     assert household is not None
     today = timezone.localdate()
-    check = working_deadline(today, CHECK_DAYS)
-    opinion = working_deadline(today, OPINION_DAYS)
-    whole = working_deadline(today, CASE_DAYS)
+    check, opinion, whole = working_deadlines(today, CHECK_DAYS, OPINION_DAYS, CASE_DAYS)
     emergency = public_emergency_for(household.community_id, today)
     case = Case.objects.create(
         application=application,
@@ -123,10 +133,12 @@ def case_accept(*, actor: User, application: Application) -> Case:
             "public_emergency": case.public_emergency_id,
         },
     )
-    if not app_intake.adults_without_authorisation(application, on=today):
-        from casework.services.check import check_start
+    if not app_intake.adults_without_authorisation(application, on=today, members=members):
+        from casework.services.check import check_begin
 
-        check_start(actor=actor, case=case)
+        # The check moves its own copy on: the case returned (and shown in the intake response)
+        # is the case as accepted, as it was when the check re-read the row for itself.
+        check_begin(actor=actor, case=copy.copy(case), missing=[])
     return case
 
 
@@ -180,6 +192,10 @@ def intake_register(
     ``data`` holds the household fields (as ``household_create`` takes them, members and vehicles
     included), ``application`` (channel, assistance_types, help_text, agent_note, emergency_*)
     and ``authorisations`` (one dict per member row, same order: signed, signed_on, scan).
+
+    The steps below share this one transaction (its savepoint undoes them all on an error), so
+    they take no savepoints of their own, and each hands on the rows it wrote instead of the next
+    one reading them back.
     """
     street = household.street if household is not None else data["street"]
     require_intake_role(actor, street.code)
@@ -188,12 +204,16 @@ def intake_register(
     if duplicates and not allow_duplicates:
         raise DuplicateApplication(duplicates)
     household_data = {k: v for k, v in data.items() if k not in {"application", "authorisations", "members"}}
+    active: list[Member] | None  # all active members of the household, in id order, when known
     if household is None:
-        household = household_create(actor=actor, data={**household_data, "members": members_in})
-        members = list(household.members.order_by("id"))
+        household, members = household_create_with_members(
+            actor=actor, data={**household_data, "members": members_in}, savepoint=False
+        )
+        active = members
     else:
         household_update(actor=actor, household=household, data=household_data, reason=_("受理登记时更新"))
         members = _member_rows(household, data, actor, _("受理登记时更新"))
+        active = None
     app_data: Mapping[str, Any] = data.get("application", {})
     application = app_intake.application_register(
         actor=actor,
@@ -204,20 +224,30 @@ def intake_register(
         agent_note=app_data.get("agent_note", ""),
         emergency={k: app_data.get(k) for k in app_intake.EMERGENCY_FIELDS},
         online_application=online_application,
+        members=active,
+        savepoint=False,
     )
-    for member, auth in zip(members, data.get("authorisations", []), strict=False):
-        if auth and (auth.get("signed") or auth.get("scan")):
-            app_intake.authorisation_record(
-                actor=actor,
-                application=application,
+    app_intake.authorisations_record(
+        actor=actor,
+        application=application,
+        rows=[
+            app_intake.AuthorisationInput(
                 member=member,
                 signed=bool(auth.get("signed")),
                 signed_on=auth.get("signed_on"),
                 scan=auth.get("scan"),
             )
-    case = case_accept(actor=actor, application=application) if accept else None
-    application.refresh_from_db()
-    return IntakeResult(application=application, case=case)
+            for member, auth in zip(members, data.get("authorisations", []), strict=False)
+            if auth and (auth.get("signed") or auth.get("scan"))
+        ],
+        savepoint=False,
+    )
+    if not accept:
+        return IntakeResult(application=application, case=None)
+    # A new household is the one in hand; an existing one was updated through its own re-read row, so
+    # the acceptance reads the application (and with it the household) again, as it always has.
+    case = _case_open(actor=actor, application=application, current=active is not None, members=active)
+    return IntakeResult(application=case.application, case=case)
 
 
 @transaction.atomic
@@ -230,4 +260,4 @@ def application_accept(*, actor: User, application: Application, allow_duplicate
     duplicates = duplicates_for(actor, others, exclude_application_id=application.pk)
     if duplicates and not allow_duplicates:
         raise DuplicateApplication(duplicates)
-    return case_accept(actor=actor, application=application)
+    return _case_open(actor=actor, application=application)
