@@ -1,47 +1,100 @@
 from __future__ import annotations
 
+from typing import Any
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
-from django.core.paginator import Paginator
+from django.core.paginator import Page, Paginator
+from django.db.models import Model, QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import get_language
 from django.views.decorators.http import require_POST
 
 from accounts.api import staff_user
 from accounts.errors import BusinessError
 from accounts.hooks import collect
-from accounts.models import AuditLog
 from accounts.selectors import streets_visible_to
 from applications import selectors, services
-from applications.models import Member
+from applications.models import Household, IncomeItem, Member
+
+HOUSEHOLDS_PER_PAGE = 25
+
+
+def _household_page(qs: QuerySet[Household], number: str | None) -> Page:
+    """``Paginator(qs, 25).get_page(number)``, the same page, without the COUNT when the first page
+    is asked for and the result fits on it (a search's usual answer): one query of 26 rows tells
+    both which rows and how many there are."""
+    paginator = Paginator(qs, HOUSEHOLDS_PER_PAGE)
+    if number in (None, "1"):
+        rows = list(qs[: HOUSEHOLDS_PER_PAGE + 1])
+        if len(rows) <= HOUSEHOLDS_PER_PAGE:
+            paginator.count = len(rows)  # a cached_property, known here without a query
+        rows, page_number = rows[:HOUSEHOLDS_PER_PAGE], 1
+    else:
+        page = paginator.get_page(number)
+        rows, page_number = list(page.object_list), page.number
+    selectors.household_list_load(rows)
+    return Page(rows, page_number, paginator)
 
 
 @login_required
 def household_list(request: HttpRequest) -> HttpResponse:
-    qs = selectors.households_visible_to(request.user)
     q = request.GET.get("q", "")
     street = request.GET.get("street", "")
-    qs = selectors.household_search(qs, q)
+    qs = selectors.household_search(selectors.household_list_rows(request.user), q)
     if street:
         qs = qs.filter(street_id=street)
-    page = Paginator(qs.order_by("-id"), 25).get_page(request.GET.get("page"))
     return render(
         request,
         "applications/household_list.html",
-        {"page_obj": page, "q": q, "street": street, "streets": streets_visible_to(request.user)},
+        {
+            "page_obj": _household_page(qs.order_by("-id"), request.GET.get("page")),
+            "q": q,
+            "street": street,
+            "streets": streets_visible_to(request.user),
+        },
     )
+
+
+# Labels of coded member columns, per process and language: ``get_<field>_display()`` hashes (and so
+# translates) every label of the field's choices on each call, thirteen for an income kind.
+_LABELS: dict[tuple[str, str, str | None], dict[Any, str]] = {}
+
+
+def _display(model: type[Model], field: str, value: Any) -> Any:
+    """What ``instance.get_<field>_display()`` returns for ``value``."""
+    key = (model._meta.label, field, get_language())
+    labels = _LABELS.get(key)
+    if labels is None:
+        choices = model._meta.get_field(field).flatchoices  # type: ignore[union-attr]
+        labels = _LABELS[key] = {k: str(v) for k, v in choices}
+    return labels.get(value, value)
+
+
+def _member_rows(household: Household) -> list[dict[str, Any]]:
+    """The member table: each active member (``m``) with the labels of its coded columns."""
+    return [
+        {
+            "m": m,
+            "relation": _display(Member, "relation", m.relation),
+            "sex": _display(Member, "sex", m.sex),
+            "excluded": _display(Member, "excluded", m.excluded),
+            "disability_kind": _display(Member, "disability_kind", m.disability_kind),
+            "work_capacity": _display(Member, "work_capacity", m.work_capacity),
+            "incomes": [(_display(IncomeItem, "kind", i.kind), i.monthly) for i in m.incomes.all()],
+        }
+        for m in household.members.all()
+    ]
 
 
 def _detail_context(request: HttpRequest, pk: int) -> dict[str, object]:
-    household = get_object_or_404(selectors.households_visible_to(request.user), pk=pk)
-    member_ids = [str(m.pk) for m in household.members.all()]
-    audit_rows = AuditLog.objects.filter(object_type="applications.household", object_id=str(household.pk)) | (
-        AuditLog.objects.filter(object_type="applications.member", object_id__in=member_ids)
-    )
+    household = selectors.household_page_load(get_object_or_404(selectors.household_page_queryset(request.user), pk=pk))
     return {
         "household": household,
-        "audit_rows": audit_rows.order_by("-at")[:50],
+        "member_rows": _member_rows(household),
+        "audit_rows": selectors.household_audit_rows(household),
         "extra_panels": collect("household_panels", request, household),
         "can_reveal": request.user.is_superuser or getattr(request.user, "can_reveal_ids", False),
     }

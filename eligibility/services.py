@@ -8,6 +8,7 @@
 
 from __future__ import annotations
 
+import copy
 import datetime as dt
 import re
 from collections.abc import Mapping
@@ -15,7 +16,8 @@ from decimal import Decimal
 from typing import Any
 
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connections, router, transaction
+from django.db.models.expressions import RawSQL
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -54,15 +56,71 @@ def region_for_evaluation(code: object) -> Region:
 
 
 def standard_area_of(region: Region) -> str:
-    county = region if region.level == Region.Level.COUNTY else Region.objects.get(code=region.code[:6])
+    if region.level == Region.Level.COUNTY:
+        return region.standard_area
+    # A street read with its parent (``select_related("street__parent")``) has its county at hand.
+    parent = region.parent if _REGION_PARENT.is_cached(region) else None
+    county = parent if parent is not None and parent.code == region.code[:6] else None
+    if county is None:
+        county = Region.objects.get(code=region.code[:6])
     return county.standard_area
+
+
+_REGION_PARENT = Region._meta.get_field("parent")
+_HOUSEHOLD_STREET = Household._meta.get_field("street")
+
+# --- policy parameters: a per-process copy, checked against the table at every use ----------------
+#
+# Every evaluation needs the parameter rows of its region chain (a few dozen rows that change a few
+# times a year). Each process keeps the rows it last read per chain together with their fingerprint:
+# a SHA-256 over the rows' full text (``row::text``: every column, ``changed_at`` included), in id
+# order. Each use asks PostgreSQL for the fingerprint of the chain's rows as they are now (one
+# single-row query, no rows to instantiate) and reloads them on any difference. So a parameter
+# added, corrected or removed — by any process, a migration or plain SQL — is used by the very next
+# evaluation. A reload reads the rows and their fingerprint with one statement (one snapshot), so a
+# cached copy is never paired with the fingerprint of another state of the table.
+
+_TABLE = PolicyParameter._meta.db_table
+_ROW_TEXTS = f"string_agg(\"{_TABLE}\"::text, ','{{order}}){{window}}"  # only the model's table name goes in
+_ALL_ROWS = " OVER (ORDER BY id ROWS BETWEEN UNBOUNDED PRECEDING AND UNBOUNDED FOLLOWING)"
+_CHAIN_FINGERPRINT = f"encode(sha256(convert_to({_ROW_TEXTS.format(order=' ORDER BY id', window='')}, 'UTF8')), 'hex')"
+_ROWS_FINGERPRINT = f"encode(sha256(convert_to({_ROW_TEXTS.format(order='', window=_ALL_ROWS)}, 'UTF8')), 'hex')"
+_CHECK_SQL = f'SELECT {_CHAIN_FINGERPRINT} FROM "{_TABLE}" WHERE region_id = ANY(%s)'  # noqa: S608
+_parameter_cache: dict[tuple[str, tuple[str, ...]], tuple[str | None, tuple[ParamValue, ...]]] = {}
+
+
+def _parameter_fingerprint(alias: str, chain: list[str]) -> str | None:
+    with connections[alias].cursor() as cursor:
+        cursor.execute(_CHECK_SQL, [chain])
+        row = cursor.fetchone()
+    return row[0] if row else None
+
+
+def _load_parameter_rows(alias: str, chain: list[str]) -> tuple[str | None, tuple[ParamValue, ...]]:
+    """The chain's rows (in the model's ordering) and their fingerprint, from one statement."""
+    params = list(
+        PolicyParameter.objects.using(alias)
+        .filter(region_id__in=chain)
+        .annotate(chain_fingerprint=RawSQL(_ROWS_FINGERPRINT, ()))  # noqa: S611
+    )
+    rows = tuple(
+        ParamValue(name=p.name, region=p.region_id, effective_from=p.effective_from, value=p.typed_value)
+        for p in params
+    )
+    return (params[0].chain_fingerprint if params else None), rows
 
 
 def parameter_rows(region_code: str) -> list[ParamValue]:
     chain = Region(code=region_code).chain_codes()
+    alias = router.db_for_read(PolicyParameter)
+    key = (alias, tuple(chain))
+    cached = _parameter_cache.get(key)
+    if cached is None or cached[0] != _parameter_fingerprint(alias, chain):
+        cached = _parameter_cache[key] = _load_parameter_rows(alias, chain)
+    # A structured value is a dict: each caller gets its own copy.
     return [
-        ParamValue(name=p.name, region=p.region_id, effective_from=p.effective_from, value=p.typed_value)
-        for p in PolicyParameter.objects.filter(region_id__in=chain)
+        ParamValue(p.name, p.region, p.effective_from, copy.deepcopy(p.value)) if isinstance(p.value, Mapping) else p
+        for p in cached[1]
     ]
 
 
@@ -165,7 +223,9 @@ def evaluate_household(
         temporary_grants_last_12_months=temporary_grants_last_12_months,
         same_cause_granted=same_cause_granted,
     )
-    region = Region.objects.get(code=household.street_id)
+    # The household page reads the street (and its county) with the household: no query for them.
+    street_loaded = _HOUSEHOLD_STREET.is_cached(household)
+    region = household.street if street_loaded else Region.objects.get(code=household.street_id)
     ev = evaluate(
         household_from_payload(payload, standard_area=standard_area_of(region)), parameter_set(region.code, as_of)
     )

@@ -193,9 +193,21 @@ def enrolment_recheck(request: HttpRequest, pk: int) -> HttpResponse:
     return redirect("enrolment-detail", enrolment.pk)
 
 
+# What the household page's enrolment panel shows (casework/enrolment/household_panel.html): not the
+# household, street, case and period joins of ``enrolments_visible_to``.
+_HOUSEHOLD_PANEL_COLUMNS = ("household", "status", "tier", "monthly_amount", "next_review_due")
+
+
 def household_panel_context(request: HttpRequest, household: Any) -> dict[str, Any] | None:
     """The household page's enrolment panel (see casework.hooks)."""
-    enrolment = svc.enrolments_visible_to(request.user).filter(household=household).order_by("-id").first()
+    enrolment = (
+        svc.enrolments_visible_to(request.user)
+        .filter(household=household)
+        .select_related(None)
+        .only(*_HOUSEHOLD_PANEL_COLUMNS)
+        .order_by("-id")
+        .first()
+    )
     if enrolment is None:
         return None
     return {"template": "casework/enrolment/household_panel.html", "enrolment": enrolment}
