@@ -28,6 +28,7 @@ import argparse
 import datetime as dt
 import json
 import os
+import resource
 import signal
 import subprocess
 import sys
@@ -398,11 +399,14 @@ def main() -> None:
         fixture_path.write_text(json.dumps(fixture, ensure_ascii=False))
         log(f"{len(logins)} accounts signed in; login POST median {sorted(logins)[len(logins) // 2]:.0f} ms")
         cpu0 = cpu_seconds([gunicorn.pid]), postgres_cpu(args.database)
+        children0 = resource.getrusage(resource.RUSAGE_CHILDREN)
         t0 = time.time()
         with LoadSampler(args.database) as sampler:
             code = run_locust(args, run, fixture_path, writes_log)
         wall = time.time() - t0
         cpu1 = cpu_seconds([gunicorn.pid]), postgres_cpu(args.database)
+        children1 = resource.getrusage(resource.RUSAGE_CHILDREN)  # Locust (the only child run meanwhile)
+        locust_cpu = (children1.ru_utime + children1.ru_stime) - (children0.ru_utime + children0.ru_stime)
     finally:
         gunicorn.send_signal(signal.SIGTERM)
         try:
@@ -421,7 +425,11 @@ def main() -> None:
         "load_average_before": before,
         "load_average_during": [round(x, 2) for x in sampler.samples],
         "load_average_after": load_avg(),
-        "cpu_seconds": {"gunicorn": round(cpu1[0] - cpu0[0], 1), "postgres": round(cpu1[1] - cpu0[1], 1)},
+        "cpu_seconds": {
+            "gunicorn": round(cpu1[0] - cpu0[0], 1),
+            "postgres": round(cpu1[1] - cpu0[1], 1),
+            "locust": round(locust_cpu, 1),
+        },
         "wall_seconds": round(wall, 1),
         "login_post_ms": [round(x) for x in logins],
         "endpoints": stats,
@@ -441,9 +449,13 @@ def main() -> None:
     print(f"writes: {writes}")
     print(
         f"load average before {before}, during {summary['load_average_during']}, after {summary['load_average_after']}; "
-        f"CPU s gunicorn {summary['cpu_seconds']['gunicorn']}, postgres {summary['cpu_seconds']['postgres']} "
-        f"over {summary['wall_seconds']} s"
+        f"CPU s gunicorn {summary['cpu_seconds']['gunicorn']}, postgres {summary['cpu_seconds']['postgres']}, "
+        f"locust {summary['cpu_seconds']['locust']} over {summary['wall_seconds']} s"
     )
+    total = next((row["requests"] for row in stats if row["endpoint"] == "ALL"), 0)
+    if total:
+        per = {k: round(v * 1000 / total, 1) for k, v in summary["cpu_seconds"].items()}
+        print(f"CPU ms per request: {per}")
     print(f"summary: {OUT / f'load_{run}.json'}")
 
 

@@ -6,6 +6,7 @@ from typing import Any
 
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
 from accounts.models import Role
@@ -38,16 +39,53 @@ def home_tiles(user: Any) -> list[dict[str, str]]:
     return tiles
 
 
+# What the household page's case list shows (casework/panels/household_cases.html).
+_HOUSEHOLD_CASE_COLUMNS = ("receipt_no", "status", "accepted_on", "application__assistance_types")
+_STATUS_LABELS: dict[str | None, dict[str, str]] = {}
+
+
+def _household_case_rows(cases: list[Any]) -> list[dict[str, Any]]:
+    """The values of the household page's case rows, computed once in Python (as the work queue's
+    rows, casework/views/rows.py): no ``{% include %}`` of the status badge, ``{% url %}`` or label
+    lookups per row in the template."""
+    from casework.models import CaseStatus
+    from casework.views.rows import STATUS_CLASS
+
+    language = get_language()
+    labels = _STATUS_LABELS.get(language)
+    if labels is None:
+        labels = _STATUS_LABELS[language] = {str(value): str(label) for value, label in CaseStatus.choices}
+    mark = 987654321
+    url_head, url_tail = reverse("case-detail", args=[mark]).split(str(mark))
+    return [
+        {
+            "url": f"{url_head}{case.pk}{url_tail}",
+            "receipt_no": case.receipt_no,
+            "type_labels": case.application.assistance_type_labels,
+            "status_label": labels.get(case.status, case.status),
+            "status_class": STATUS_CLASS.get(case.status, "info"),
+            "accepted_on": case.accepted_on,
+        }
+        for case in cases
+    ]
+
+
 def household_panels(request: Any, household: Any) -> list[dict[str, Any]]:
     from casework import selectors
 
-    cases = selectors.queue_rows(selectors.cases_visible_to(request.user).filter(household=household)).order_by(
-        "-accepted_on", "-id"
+    cases = list(
+        selectors.cases_visible_to(request.user)
+        .filter(household=household)
+        .select_related(None)
+        .select_related("application")
+        .only(*_HOUSEHOLD_CASE_COLUMNS)
+        .order_by("-accepted_on", "-id")[:20]
     )
     return [
         {
             "template": "casework/panels/household_cases.html",
-            "cases": list(cases[:20]),
+            "cases": cases,
+            "rows": _household_case_rows(cases),
             "can_intake": getattr(request.user, "role", None) == Role.CLERK,
             "household_id": household.pk,
         }

@@ -54,42 +54,37 @@ def home_tiles(user: Any) -> list[dict[str, str]]:
 
 
 def case_panels(request: Any, case: Any) -> list[dict[str, Any]]:
-    """One query for a case with no plan, orders, referrals, social workers or conferences (most
-    cases): the visibility check and "which of these exist" together; the lists are read only for
-    the kinds the case has."""
-    from django.db.models import Exists, OuterRef
-
+    """No query for a case with no plan, orders, referrals, social workers or conferences (most
+    cases) shown on the case page: its row was read through the user's scope with "which of these
+    exist" (``selectors.case_page_queryset``). Any other caller pays one query for the visibility
+    check and the same question; the lists are read only for the kinds the case has."""
+    from casework import selectors
     from casework import selectors_plans as sel
-    from casework.models.plans import AssistancePlan, CaseAssignment
-    from casework.models.referrals import CaseConference, Referral
-    from casework.models.services_catalogue import ServiceOrder
 
     user = request.user
-    here = OuterRef("pk")
-    found = (
-        sel.cases_for_user(user)
-        .filter(pk=case.pk)
-        .annotate(
-            has_plan=Exists(AssistancePlan.objects.filter(case=here)),
-            has_orders=Exists(ServiceOrder.objects.filter(case=here)),
-            has_referrals=Exists(Referral.objects.filter(case=here)),
-            has_assignments=Exists(CaseAssignment.objects.filter(case=here, ended_at__isnull=True)),
-            has_conferences=Exists(CaseConference.objects.filter(case=here)),
+    facts = getattr(case, "plan_panel_facts", None)
+    if isinstance(facts, selectors.ScopedFacts) and facts.viewer_id == user.pk:
+        found: frozenset[str] | None = facts.present  # the page's scope is cases_for_user(user)'s
+    else:
+        row = (
+            sel.cases_for_user(user)
+            .filter(pk=case.pk)
+            .annotate(present=selectors.relations_present(selectors.PLAN_PANEL_RELATIONS))
+            .values_list("present", flat=True)
+            .first()
         )
-        .values("has_plan", "has_orders", "has_referrals", "has_assignments", "has_conferences")
-        .first()
-    )
+        found = None if row is None else frozenset(row)
     if found is None:
         return []
     # The case is visible, so its rows are exactly what the *_visible_to selectors give for it.
     today = timezone.localdate()
-    plan = sel.plan_for(case) if found["has_plan"] else None
+    plan = sel.plan_for(case) if "plan" in found else None
     in_kind = list(plan.in_kind_items.all()) if plan else []
     special = list(plan.special_items.all()) if plan else []
-    orders = list(sel.service_orders_visible_to(user).filter(case=case)) if found["has_orders"] else []
+    orders = list(sel.service_orders_visible_to(user).filter(case=case)) if "orders" in found else []
     referrals = (
         list(sel.referrals_visible_to(user).filter(case=case).prefetch_related("events__actor"))
-        if found["has_referrals"]
+        if "referrals" in found
         else []
     )
     return [
@@ -102,10 +97,10 @@ def case_panels(request: Any, case: Any) -> list[dict[str, Any]]:
             "in_kind_delivered": sum(1 for i in in_kind if i.delivered),
             "special": special,
             "orders": orders,
-            "assignments": list(sel.active_assignments(case)) if found["has_assignments"] else [],
+            "assignments": list(sel.active_assignments(case)) if "assignments" in found else [],
             "referrals": [(r, r.is_overdue(today)) for r in referrals],
             "conferences": (
-                list(sel.conferences_visible_to(user).filter(case=case)[:3]) if found["has_conferences"] else []
+                list(sel.conferences_visible_to(user).filter(case=case)[:3]) if "conferences" in found else []
             ),
         }
     ]

@@ -44,30 +44,31 @@ def home_tiles(user: Any) -> list[dict[str, str]]:
 def case_panel_context(request: Any, case: Any) -> dict[str, Any]:
     """The case page's charity section. One query for a case without hand-offs (most cases): whether
     it has visible hand-offs and whether a fund could take a referral, as two EXISTS of one row."""
-    from django.db.models import BooleanField, Exists, OuterRef, Value
+    from django.db.models import BooleanField, Exists, Value
 
     from charity import selectors
 
     user = request.user
     may_refer = getattr(user, "role", None) in REFERRER_ROLES
-    state = (
+    # Both EXISTS are about this one case: a constant condition, no outer reference to resolve.
+    has_handoffs, has_funds = (
         type(case)
         ._default_manager.filter(pk=case.pk)
         .annotate(
-            has_handoffs=Exists(selectors.handoffs_visible_to(user).filter(case=OuterRef("pk"))),
+            has_handoffs=Exists(selectors.handoffs_visible_to(user).filter(case_id=case.pk)),
             has_funds=(
                 Exists(selectors.funds_for_case(user, case)) if may_refer else Value(False, output_field=BooleanField())
             ),
         )
-        .values("has_handoffs", "has_funds")
+        .values_list("has_handoffs", "has_funds")
         .first()
-    ) or {"has_handoffs": False, "has_funds": False}
-    handoffs = list(selectors.handoffs_for_case(user, case)) if state["has_handoffs"] else []
+    ) or (False, False)
+    handoffs = list(selectors.handoffs_for_case(user, case)) if has_handoffs else []
     return {
         "template": "charity/panel_case.html",
         "case": case,
         "handoffs": handoffs,
-        "can_refer": may_refer and bool(state["has_funds"]),
+        "can_refer": may_refer and bool(has_funds),
         "refer_url": reverse("charity-refer", kwargs={"case_pk": case.pk}),
         "case_url": reverse("charity-case", kwargs={"case_pk": case.pk}),
     }
@@ -77,14 +78,52 @@ def case_panels(request: Any, case: Any) -> list[dict[str, Any]]:
     return [case_panel_context(request, case)]
 
 
-def household_panels(request: Any, household: Any) -> list[dict[str, Any]]:
-    from charity import selectors
+# What the household panel's rows show (charity/includes/handoff_rows.html): not the fund and the
+# two staff users of ``handoffs_visible_to``'s joins.
+_HOUSEHOLD_PANEL_COLUMNS = (
+    "case__receipt_no",
+    "street__name",
+    "need_type",
+    "amount_asked",
+    "grant_amount",
+    "status",
+    "referred_at",
+)
+
+
+def _household_had_handoffs(household_id: int) -> bool:
+    """Whether any case of the household was ever handed off (not scoped: it only decides whether the
+    scoped query below runs). Raw SQL from the models' metadata: the ORM's ``exists()`` costs ~0.3 ms
+    of Python to build and compile, this ~0.06 ms, on every household page."""
+    from django.db import connection
+
+    from casework.models import Case
     from charity.models import HandOff
 
-    # Most households never had a hand-off: one small EXISTS before the scoped 6-table join.
-    if not HandOff.objects.filter(case__household=household).exists():
+    case_column = HandOff._meta.get_field("case").column
+    household_column = Case._meta.get_field("household").column
+    sql = (
+        f'SELECT 1 FROM "{HandOff._meta.db_table}" h JOIN "{Case._meta.db_table}" c ON c."id" = h."{case_column}"'  # noqa: S608
+        f' WHERE c."{household_column}" = %s LIMIT 1'
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [household_id])
+        return cursor.fetchone() is not None
+
+
+def household_panels(request: Any, household: Any) -> list[dict[str, Any]]:
+    from charity import selectors
+
+    # Most households never had a hand-off: one small EXISTS before the scoped join.
+    if not _household_had_handoffs(household.pk):
         return []
-    handoffs = list(selectors.handoffs_visible_to(request.user).filter(case__household=household)[:20])
+    handoffs = list(
+        selectors.handoffs_visible_to(request.user)
+        .filter(case__household=household)
+        .select_related(None)
+        .select_related("case", "street")
+        .only(*_HOUSEHOLD_PANEL_COLUMNS)[:20]
+    )
     if not handoffs:
         return []
     return [{"template": "charity/panel_household.html", "handoffs": handoffs}]

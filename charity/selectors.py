@@ -15,7 +15,7 @@ from django.contrib.auth.models import AnonymousUser
 from django.db.models import Prefetch, Q, QuerySet, Sum
 
 from accounts.models import User
-from accounts.selectors import regions_visible_to, scope_by_region
+from accounts.selectors import scope_by_region, scope_prefix
 from charity.models import (
     ZERO,
     Account,
@@ -48,9 +48,16 @@ def funds_for_case(user: Viewer, case: Any) -> QuerySet[Fund]:
     street or community. Regions visible to the user include their ancestors (the county)."""
     home = case.household.community_id or case.street_id
     prefixes = [home[:n] for n in (6, 9, 12) if len(home) >= n]
+    # ``region__in=regions_visible_to(user)`` decided on these few codes in Python (the same test:
+    # inside the user's region, or one of its ancestors) instead of a subquery in every page's SQL.
+    prefix = scope_prefix(user)
+    visible = []
+    if prefix is not None:
+        ancestors = {prefix[:n] for n in (4, 6, 9) if len(prefix) > n}
+        visible = [code for code in prefixes if code.startswith(prefix) or code in ancestors]
     return (
         Fund.objects.select_related("region")
-        .filter(active=True, region__in=regions_visible_to(user), region_id__in=prefixes)
+        .filter(active=True, region_id__in=visible)
         .order_by("kind", "region_id", "name")
     )
 

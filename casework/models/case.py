@@ -155,6 +155,9 @@ class Case(models.Model):
         indexes = [
             models.Index(fields=["street"], name="case_street_like", opclasses=["varchar_pattern_ops"]),
             models.Index(fields=["street", "status"], name="case_street_status"),
+            # The "all cases" list of a street, page N: the page's ids come from this index alone
+            # (casework/views/cases.py pages over ids, then loads the 30 rows).
+            models.Index(fields=["street", "-accepted_on", "-id"], name="case_street_accepted"),
         ]
 
     def __str__(self) -> str:

@@ -8,11 +8,12 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
+from django.db.models import Model
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
+from django.utils.translation import get_language, gettext_lazy
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from accounts.errors import BusinessError
@@ -54,9 +55,10 @@ def case_queue(request: HttpRequest) -> HttpResponse:
         tab = "mine"
         qs = selectors.case_queue(user, today=today)
     q = request.GET.get("q", "").strip()
-    qs = selectors.queue_rows(selectors.case_search(qs, q))
-    page = Paginator(qs, 30).get_page(request.GET.get("page"))
-    rows = queue_rows(page, today=today)
+    # Page over ids (an index-only scan of the street's cases, also for page 40 of "all cases"),
+    # then load the page's 30 rows.
+    page = Paginator(selectors.case_search(qs, q).values_list("pk", flat=True), 30).get_page(request.GET.get("page"))
+    rows = queue_rows(selectors.queue_page(list(page)), today=today)
     context = {
         "tab": tab,
         "tabs": TABS,
@@ -76,6 +78,12 @@ def case_queue(request: HttpRequest) -> HttpResponse:
 
 def _case(request: HttpRequest, pk: int) -> Case:
     return get_object_or_404(selectors.case_detail_queryset(request.user), pk=pk)
+
+
+def _page_case(request: HttpRequest, pk: int) -> Case:
+    """The case with what its page shows (``selectors.case_page_queryset``), or 404."""
+    user = _user(request)
+    return selectors.case_page_load(get_object_or_404(selectors.case_page_queryset(user), pk=pk), user)
 
 
 def _action_forms(case: Case, user: User, bound: dict[str, Any] | None = None) -> list[tuple[str, Any, Any]]:
@@ -167,7 +175,7 @@ def labelled_tiers(evaluation: dict[str, Any] | None) -> list[dict[str, Any]]:
 
 def _latest(case: Case, relation: str, keep: Any = None) -> Any:
     """The newest (highest id) row of a ``relation`` of ``case`` that ``keep`` accepts, read from
-    the prefetch of ``case_detail_queryset`` (no query); ``None`` when there is none."""
+    what ``selectors.case_page_load`` loaded (no query); ``None`` when there is none."""
     rows = [r for r in getattr(case, relation).all() if keep is None or keep(r)]
     return max(rows, key=lambda r: r.pk) if rows else None
 
@@ -194,6 +202,22 @@ def _missing_authorisations(case: Case, members: list[Member], today: Any) -> li
     return [m for m in adults if m.pk not in signed]
 
 
+_LABELS: dict[tuple[str, type[Model], str], dict[Any, str]] = {}
+
+
+def _label(obj: Model, field: str) -> str:
+    """``obj.get_<field>_display()`` from a table built once per process and language: Django's
+    method hashes every lazy label of the field's choices on each call (≈ 40 µs; the page shows a
+    dozen). The choices are constants of the code, so the table never goes stale."""
+    key = (get_language() or "", type(obj), field)
+    table = _LABELS.get(key)
+    if table is None:
+        choices = obj._meta.get_field(field).flatchoices  # type: ignore[union-attr]
+        table = _LABELS[key] = {value: str(label) for value, label in choices}
+    value = getattr(obj, field)
+    return table.get(value, str(value))
+
+
 def _decision(case: Case) -> Decision | None:
     try:
         return case.decision
@@ -202,8 +226,8 @@ def _decision(case: Case) -> Decision | None:
 
 
 def _detail_context(request: HttpRequest, case: Case, bound: dict[str, Any] | None = None) -> dict[str, Any]:
-    # Everything below reads the relations prefetched by selectors.case_detail_queryset: the page's
-    # query count must not grow with what the case holds (tests/casework/test_case_page_queries.py).
+    # Everything below reads the relations loaded by selectors.case_page_load: the page's query
+    # count must not grow with what the case holds (tests/perf/test_case_detail_budget.py).
     user = _user(request)
     today = timezone.localdate()
     steps = next_steps(case.status, user.role)
@@ -225,17 +249,23 @@ def _detail_context(request: HttpRequest, case: Case, bound: dict[str, Any] | No
         "case": case,
         "application": case.application,
         "household": case.household,
-        "members": [(m, authorisations.get(m.pk)) for m in members],
+        "channel_label": _label(case.application, "channel"),
+        # (member, authorisation, relation label, [(income, kind label)])
+        "members": [
+            (m, authorisations.get(m.pk), _label(m, "relation"), [(i, _label(i, "kind")) for i in m.incomes.all()])
+            for m in members
+        ],
         "steps": steps,
         "action_forms": _action_forms(case, user, bound),
         "overdue": case.overdue_steps(today),
         "today": today,
         "check": check,
+        "check_status_label": _label(check, "status") if check else "",
         "discrepancies": [
             {**d, "department_label": dict(Department.choices).get(d["department"], d["department"])}
             for d in (check.discrepancies if check else [])
         ],
-        "queries": check.queries.all() if check else [],
+        "queries": [(q, _label(q, "department")) for q in check.queries.all()] if check else [],
         "missing_authorisations": missing,
         "authorisation_form": (
             f.AuthorisationForm(members=[(m.pk, f"{m.name}({m.id_masked})") for m in missing])
@@ -243,17 +273,23 @@ def _detail_context(request: HttpRequest, case: Case, bound: dict[str, Any] | No
             else None
         ),
         "opinion": opinion,
+        "opinion_labels": (
+            {name: _label(opinion, name) for name in ("engine_tier", "tier", "recommendation", "approval_level")}
+            if opinion
+            else {}
+        ),
         "current_notice": current_notice,
         "notice_ended": current_notice is not None and current_notice.ends_on < today,
         "decision": decision,
-        "payments": payments,
+        "decision_labels": {name: _label(decision, name) for name in ("outcome", "tier")} if decision else {},
+        "payments": [(p, _label(p, "status")) for p in payments],
         "pay_form": f.EmergencyPayForm() if can_pay else None,
         "county_form": f.CountyDecisionForm() if user.role == Role.SUPERVISOR else None,
-        "transitions": case.transitions.all(),
+        "transitions": [(t, _label(t, "from_status"), _label(t, "to_status")) for t in case.transitions.all()],
         "stages": _stages(case),
         "evaluation_tiers": labelled_tiers(opinion.evaluation if opinion else None),
         "investigations": case.investigations.all(),
-        "notices": case.notices.all(),
+        "notices": [(n, _label(n, "tier")) for n in case.notices.all()],
         # Plans, referrals, charity hand-offs …: sections added by other modules through accounts.hooks.
         "extra_panels": collect("case_panels", request, case),
     }
@@ -261,8 +297,7 @@ def _detail_context(request: HttpRequest, case: Case, bound: dict[str, Any] | No
 
 @login_required
 def case_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    case = _case(request, pk)
-    return render(request, "casework/case_detail.html", _detail_context(request, case))
+    return render(request, "casework/case_detail.html", _detail_context(request, _page_case(request, pk)))
 
 
 def _bound_form(action: str, case: Case, user: User, request: HttpRequest) -> Any:
@@ -371,7 +406,7 @@ def case_act(request: HttpRequest, pk: int, action: str) -> HttpResponse:
         if form is not None and hasattr(exc, "error_dict"):
             for field, errors in exc.message_dict.items():
                 form.add_error(field if field in form.fields else None, errors)
-            context = _detail_context(request, _case(request, pk), bound={action: form})
+            context = _detail_context(request, _page_case(request, pk), bound={action: form})
             context["open_action"] = action
             return render(request, "casework/case_detail.html", context, status=400)
         messages.error(request, "；".join(_error_messages(exc)))
