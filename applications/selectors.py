@@ -54,8 +54,14 @@ _MEMBER_UNSHOWN = ("id_number", "id_index", "health_notes")
 
 
 def _fields(model: type[Model], names: Iterable[str] | None = None, exclude: Iterable[str] = ()) -> list[Field]:
+    """The concrete fields to carry in the JSON column. Never a field with a database converter
+    (``from_db_value``: the encrypted columns, JSON): the loader below builds instances with
+    ``from_db`` and ``to_python`` only, so such a field would come back undecrypted. A page that
+    needs one reads it as a deferred field (one more query, caught by the query budgets)."""
     return [
-        f for f in model._meta.concrete_fields if (names is None or f.attname in names) and f.attname not in exclude
+        f
+        for f in model._meta.concrete_fields
+        if (names is None or f.attname in names) and f.attname not in exclude and not hasattr(f, "from_db_value")
     ]
 
 
