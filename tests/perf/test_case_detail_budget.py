@@ -32,6 +32,7 @@ from charity.selectors import funds_for_case
 from charity.services import funds as fund_services
 from tests.casework.helpers import accept, intake_payload, post, run_on_commit, walk_to_review
 from tests.casework.plans_support import social_worker
+from tests.perf.support import signed_in_client
 from tests.support import STREET_A, api_client, make_resident_id
 
 pytestmark = pytest.mark.django_db
@@ -48,14 +49,7 @@ FRESH_BUDGET = 11
 CSRF = re.compile(r'name="csrfmiddlewaretoken" value="[^"]+"')
 
 
-def _client(user: User) -> Client:
-    client = Client()
-    client.force_login(user)
-    client.get("/households/")  # first request of the session: remembers "no TOTP device"
-    return client
-
-
-def _get(client: Client, url: str) -> tuple[str, list[str]]:
+def _page(client: Client, url: str) -> tuple[str, list[str]]:
     with CaptureQueriesContext(connection) as ctx:
         response = client.get(url)
     assert response.status_code == 200, (url, response.status_code)
@@ -66,7 +60,7 @@ def _reference(client: Client, url: str, monkeypatch: pytest.MonkeyPatch) -> str
     """The page as the full prefetch (``case_detail_queryset``, every relation read) renders it."""
     with monkeypatch.context() as patch:
         patch.setattr(cases, "_page_case", cases._case)
-        html, _sqls = _get(client, url)
+        html, _sqls = _page(client, url)
     return html
 
 
@@ -112,7 +106,7 @@ def walked(clerk_a: User, reviewer_a: User, reviewer_a2: User) -> Case:
 
 
 def test_full_history_page_costs_a_fixed_number_of_queries_and_shows_the_facts(walked: Case, approver_a: User) -> None:
-    html, sqls = _get(_client(approver_a), f"/cases/{walked.pk}/")
+    html, sqls = _page(signed_in_client(approver_a), f"/cases/{walked.pk}/")
     assert len(sqls) == FULL_HISTORY_BUDGET, "\n".join(sqls)
     # each table is read once: no relation is re-queried, none of the plans panel's
     for table in (
@@ -135,7 +129,7 @@ def test_full_history_page_costs_a_fixed_number_of_queries_and_shows_the_facts(w
 
 def test_fresh_case_reads_no_relation_it_does_not_have(clerk_a: User) -> None:
     case_id = accept(clerk_a)["case"]["id"]
-    html, sqls = _get(_client(clerk_a), f"/cases/{case_id}/")
+    html, sqls = _page(signed_in_client(clerk_a), f"/cases/{case_id}/")
     assert len(sqls) == FRESH_BUDGET, "\n".join(sqls)
     for table in (
         "casework_opinion",
@@ -157,10 +151,10 @@ def test_page_shows_exactly_what_the_full_prefetch_shows(
     persona: str, walked: Case, clerk_a: User, request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     fresh = accept(clerk_a)["case"]["id"]
-    client = _client(request.getfixturevalue(persona))
+    client = signed_in_client(request.getfixturevalue(persona))
     for case_id in (walked.pk, fresh):
         url = f"/cases/{case_id}/"
-        assert _get(client, url)[0] == _reference(client, url, monkeypatch)
+        assert _page(client, url)[0] == _reference(client, url, monkeypatch)
 
 
 def test_emergency_payment_and_plan_panel_as_the_full_prefetch_shows_them(
@@ -191,8 +185,8 @@ def test_emergency_payment_and_plan_panel_as_the_full_prefetch_shows_them(
     assert EmergencyPayment.objects.filter(case=case).exists()
     url = f"/cases/{case_id}/"
     for user in (approver_a, reviewer_a):
-        client = _client(user)
-        html, _sqls = _get(client, url)
+        client = signed_in_client(user)
+        html, _sqls = _page(client, url)
         assert html == _reference(client, url, monkeypatch)
         assert "¥3000.00" in html and "折合 ¥60" in html and 'id="plan-panel"' in html
 
@@ -213,8 +207,8 @@ def test_public_emergency_is_read_only_for_a_case_that_has_one(
         == 201
     )
     case_id = accept(clerk_a)["case"]["id"]
-    client = _client(clerk_a)
-    html, sqls = _get(client, f"/cases/{case_id}/")
+    client = signed_in_client(clerk_a)
+    html, sqls = _page(client, f"/cases/{case_id}/")
     assert "强降雨内涝" in html and html == _reference(client, f"/cases/{case_id}/", monkeypatch)
     assert len(_reads(sqls, "casework_publicemergency")) == 1 and len(sqls) == FRESH_BUDGET + 1
 

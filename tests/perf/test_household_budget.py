@@ -11,15 +11,10 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from collections.abc import Iterator
-from contextlib import contextmanager
 from decimal import Decimal
 from typing import Any
 
 import pytest
-from django.db import connection
-from django.test import Client
-from django.test.utils import CaptureQueriesContext
 from django.utils import timezone, translation
 
 from accounts.audit import audit_record
@@ -29,6 +24,7 @@ from casework.models import Case
 from eligibility import services as eligibility
 from eligibility.models import PolicyParameter
 from tests.casework.helpers import accept
+from tests.perf.support import get_with_statements, signed_in_client, statements
 from tests.support import COMMUNITY_A, STREET_A, make_resident_id
 
 pytestmark = pytest.mark.django_db
@@ -41,28 +37,6 @@ HOUSEHOLD_PAGE_QUERIES = 7
 # session, user+region, the first page's rows (26 at most: no COUNT when they fit on the page), the
 # streets of the street filter
 SEARCH_QUERIES = 4
-
-
-def _client(user: User) -> Client:
-    client = Client()
-    client.force_login(user)
-    client.get("/households/")  # first request of the session: remembers "no TOTP device"
-    return client
-
-
-@contextmanager
-def _queries() -> Iterator[list[str]]:
-    sqls: list[str] = []
-    with CaptureQueriesContext(connection) as ctx:
-        yield sqls
-    sqls.extend(q["sql"] for q in ctx.captured_queries)
-
-
-def _get(client: Client, url: str) -> tuple[Any, list[str]]:
-    with _queries() as sqls:
-        response = client.get(url)
-    assert response.status_code == 200, (url, response.status_code)
-    return response, sqls
 
 
 _MAIN_TABLE = re.compile(r'SELECT (?:1 (?:AS "a" )?FROM )?"(\w+)"')
@@ -89,9 +63,11 @@ def _preview(household_id: int) -> dict[str, Any]:
 
 def test_household_page_reads_the_household_in_one_query_and_each_panel_in_one(clerk_a: User) -> None:
     household = _household(clerk_a)
-    client = _client(clerk_a)
-    _response, cold = _get(client, f"/households/{household.pk}/")  # the process reads the parameter rows
-    response, sqls = _get(client, f"/households/{household.pk}/")
+    client = signed_in_client(clerk_a)
+    _response, cold = get_with_statements(
+        client, f"/households/{household.pk}/"
+    )  # the process reads the parameter rows
+    response, sqls = get_with_statements(client, f"/households/{household.pk}/")
     assert len(sqls) == len(cold) == HOUSEHOLD_PAGE_QUERIES, "\n".join(sqls)
     # no query of its own for what the household row carries
     for table in ("applications_member", "applications_incomeitem", "applications_vehicle", "accounts_auditlog"):
@@ -112,7 +88,7 @@ def test_household_page_reads_the_household_in_one_query_and_each_panel_in_one(c
 
 def test_household_page_shows_members_masked_incomes_vehicles_and_the_engines_amounts(clerk_a: User) -> None:
     household = _household(clerk_a)
-    html = _client(clerk_a).get(f"/households/{household.pk}/").content.decode()
+    html = signed_in_client(clerk_a).get(f"/households/{household.pk}/").content.decode()
     for member in Member.objects.filter(household=household):
         assert member.name in html and member.id_masked in html and member.id_number not in html
     assert "工资性收入 ¥1200.00" in html and "养老金/退休金 ¥300.10" in html
@@ -127,8 +103,8 @@ def test_household_page_loads_relations_as_prefetch_related_would(clerk_a: User)
     household = _household(clerk_a)
     spouse = household.members.get(name="李梅")
     Member.objects.filter(pk=spouse.pk).update(active=False)
-    page = _client(clerk_a).get(f"/households/{household.pk}/").context["household"]
-    with _queries() as sqls:
+    page = signed_in_client(clerk_a).get(f"/households/{household.pk}/").context["household"]
+    with statements() as sqls:
         members = list(page.members.all())
         incomes = {m.pk: list(m.incomes.all()) for m in members}
         vehicles = list(page.vehicles.all())
@@ -153,7 +129,7 @@ def test_household_page_lists_the_50_latest_audit_rows_of_household_and_active_m
     audit_record(actor=approver_a, action="member.reveal_id", obj=spouse, region_code=STREET_A, reason="核对配偶")
     for n in range(55):
         audit_record(actor=approver_a, action="member.reveal_id", obj=head, region_code=STREET_A, reason=f"核对{n:02d}")
-    response = _client(clerk_a).get(f"/households/{household.pk}/")
+    response = signed_in_client(clerk_a).get(f"/households/{household.pk}/")
     rows = response.context["audit_rows"]
     expected = (
         AuditLog.objects.filter(object_type="applications.household", object_id=str(household.pk))
@@ -166,7 +142,7 @@ def test_household_page_lists_the_50_latest_audit_rows_of_household_and_active_m
     assert "核对54" in html and "核对05" in html and "核对04" not in html and "核对配偶" not in html
     # a member who left the household takes its audit rows with it, as before
     Member.objects.filter(pk=head.pk).update(active=False)
-    rows = _client(clerk_a).get(f"/households/{household.pk}/").context["audit_rows"]
+    rows = signed_in_client(clerk_a).get(f"/households/{household.pk}/").context["audit_rows"]
     assert {r.object_id for r in AuditLog.objects.filter(pk__in=[r.pk for r in rows])} <= {
         str(household.pk),
         str(spouse.pk),
@@ -176,7 +152,7 @@ def test_household_page_lists_the_50_latest_audit_rows_of_household_and_active_m
 def test_household_page_reveal_shows_the_one_number_and_audits_it(clerk_a: User, approver_a: User) -> None:
     household = _household(clerk_a)
     spouse = household.members.get(name="李梅")
-    client = _client(approver_a)
+    client = signed_in_client(approver_a)
     response = client.post(f"/members/{spouse.pk}/reveal/", {"reason": "核对银行代发信息"})
     assert response.status_code == 200
     html = response.content.decode()
@@ -187,7 +163,7 @@ def test_household_page_reveal_shows_the_one_number_and_audits_it(clerk_a: User,
 
 def test_household_page_labels_follow_the_language(clerk_a: User) -> None:
     household = _household(clerk_a)
-    client = _client(clerk_a)
+    client = signed_in_client(clerk_a)
     client.cookies["django_language"] = "en"
     html = client.get(f"/households/{household.pk}/").content.decode()
     with translation.override("en"):
@@ -200,7 +176,7 @@ def test_household_page_labels_follow_the_language(clerk_a: User) -> None:
 
 def test_household_page_of_another_street_is_a_404(clerk_a: User, clerk_b: User) -> None:
     household = _household(clerk_a)
-    assert _client(clerk_b).get(f"/households/{household.pk}/").status_code == 404
+    assert signed_in_client(clerk_b).get(f"/households/{household.pk}/").status_code == 404
 
 
 # --- the engine's parameters: cached per process, never stale ---------------------------------------
@@ -208,7 +184,7 @@ def test_household_page_of_another_street_is_a_404(clerk_a: User, clerk_b: User)
 
 def test_a_changed_policy_parameter_is_used_on_the_next_request(clerk_a: User) -> None:
     household = _household(clerk_a)
-    client = _client(clerk_a)
+    client = signed_in_client(clerk_a)
     url = f"/households/{household.pk}/"
     before = _preview(household.pk)["dibao_standard"]
     assert f"¥{before}" in client.get(url).content.decode()
@@ -238,7 +214,7 @@ def test_parameter_rows_are_read_once_and_then_checked_with_one_single_row_query
         ]
 
     eligibility.parameter_rows(STREET_A)
-    with _queries() as sqls:
+    with statements() as sqls:
         rows = eligibility.parameter_rows(STREET_A)
     assert len(sqls) == 1 and "sha256" in sqls[0]
     assert [(r.name, r.region, r.effective_from, r.value) for r in rows] == fresh()
@@ -261,11 +237,11 @@ def test_parameter_rows_are_read_once_and_then_checked_with_one_single_row_query
 
 
 def test_household_search_reads_the_page_with_its_members_in_one_query(clerk_a: User, household_a: Any) -> None:
-    client = _client(clerk_a)
+    client = signed_in_client(clerk_a)
     full = make_resident_id(seq=123)
     head = household_a.members.get(name="张三")
     for term in (str(household_a.pk), head.id_masked, full, "张三"):
-        response, sqls = _get(client, f"/households/?q={term}")
+        response, sqls = get_with_statements(client, f"/households/?q={term}")
         assert len(sqls) == SEARCH_QUERIES, (term, sqls)
         assert not [s for s in sqls if "COUNT(" in s], term
         assert _own_queries(sqls, "applications_member") == [], term
@@ -283,13 +259,13 @@ def _households(n: int) -> list[Household]:
 
 
 def test_household_list_counts_only_when_the_first_page_is_full(clerk_a: User, household_a: Any) -> None:
-    client = _client(clerk_a)
+    client = signed_in_client(clerk_a)
     _households(24)  # 25 with household_a: one page
-    response, sqls = _get(client, "/households/")
+    response, sqls = get_with_statements(client, "/households/")
     assert len(response.context["page_obj"]) == 25 and not response.context["page_obj"].has_other_pages()
     assert not [s for s in sqls if "COUNT(" in s]
     _households(2)  # 27: two pages, counted
-    response, sqls = _get(client, "/households/")
+    response, sqls = get_with_statements(client, "/households/")
     page = response.context["page_obj"]
     assert len(page) == 25 and page.paginator.count == 27 and page.has_next()
     assert len([s for s in sqls if "COUNT(" in s]) == 1
@@ -304,7 +280,7 @@ def test_household_list_counts_only_when_the_first_page_is_full(clerk_a: User, h
 
 
 def test_household_search_of_another_street_finds_nothing(clerk_b: User, household_a: Any) -> None:
-    response = _client(clerk_b).get(f"/households/?q={household_a.pk}")
+    response = signed_in_client(clerk_b).get(f"/households/?q={household_a.pk}")
     assert list(response.context["page_obj"]) == []
 
 

@@ -10,16 +10,12 @@ too, so a cheaper intake cannot quietly write less.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator
-from contextlib import contextmanager
 from decimal import Decimal
 from typing import Any
 
 import pytest
 from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import SimpleUploadedFile
-from django.db import connection
-from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from accounts.models import AuditLog, IdempotencyRecord, Region, User
@@ -30,6 +26,7 @@ from casework.models import Case, CaseStatus, CaseTransition, EconomicCheck
 from casework.services.intake import intake_register
 from casework.workdays import working_deadline, working_deadlines
 from tests.casework.helpers import INTAKE, intake_payload
+from tests.perf.support import statements
 from tests.support import COMMUNITY_A, STREET_A, api_client, make_resident_id
 
 pytestmark = pytest.mark.django_db
@@ -44,14 +41,6 @@ INTAKE_STATEMENTS = 35
 
 # A county code (巢湖市, 2011) that python-stdnum does not know for a 1980 birth: checked in our own table.
 CHAOHU_ID = make_resident_id(county="340181", seq=135)
-
-
-@contextmanager
-def _statements() -> Iterator[list[str]]:
-    sqls: list[str] = []
-    with CaptureQueriesContext(connection) as ctx:
-        yield sqls
-    sqls.extend(q["sql"] for q in ctx.captured_queries)
 
 
 def _payload() -> dict[str, Any]:
@@ -72,7 +61,7 @@ def _service_data() -> dict[str, Any]:
 
 def _intake(clerk: User, data: dict[str, Any], key: str = "intake-budget-1") -> tuple[Any, list[str]]:
     parse_resident_id(CHAOHU_ID)  # the county codes are cached per process: load them first
-    with _statements() as sqls:
+    with statements() as sqls:
         response = api_client(clerk).post(INTAKE, data, format="json", HTTP_IDEMPOTENCY_KEY=key)
     return response, sqls
 
@@ -192,7 +181,7 @@ def test_household_audit_shows_amounts_as_stored(clerk_a: User) -> None:
 
 def test_deadlines_read_the_calendar_once_and_match_one_by_one() -> None:
     start = dt.date(2026, 9, 28)  # National Day week ahead
-    with _statements() as sqls:
+    with statements() as sqls:
         together = working_deadlines(start, 3, 7, 20)
     assert len(sqls) == 1
     assert together == tuple(working_deadline(start, d) for d in (3, 7, 20))

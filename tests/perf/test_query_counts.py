@@ -9,14 +9,9 @@ the case page prefetched, the spot-check join for a case that was never sampled.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator
-from contextlib import contextmanager
 from typing import Any
 
 import pytest
-from django.db import connection
-from django.test import Client
-from django.test.utils import CaptureQueriesContext
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from accounts.crypto import mask_id
@@ -24,31 +19,10 @@ from accounts.models import User
 from accounts.security import OTP_FREE_KEY
 from casework.models import Case
 from tests.casework.helpers import accept, walk_to_review
+from tests.perf.support import get_with_statements, signed_in_client
 from tests.support import make_resident_id
 
 pytestmark = pytest.mark.django_db
-
-
-def _client(user: User) -> Client:
-    client = Client()
-    client.force_login(user)
-    client.get("/households/")  # first request of the session: remembers "no TOTP device"
-    return client
-
-
-@contextmanager
-def _queries() -> Iterator[list[str]]:
-    sqls: list[str] = []
-    with CaptureQueriesContext(connection) as ctx:
-        yield sqls
-    sqls.extend(q["sql"] for q in ctx.captured_queries)
-
-
-def _get(client: Client, url: str) -> tuple[Any, list[str]]:
-    with _queries() as sqls:
-        response = client.get(url)
-    assert response.status_code == 200, (url, response.status_code)
-    return response, sqls
 
 
 def _touching(sqls: list[str], table: str) -> list[str]:
@@ -59,8 +33,8 @@ def _touching(sqls: list[str], table: str) -> list[str]:
 
 
 def test_signed_in_request_costs_the_session_and_the_user_with_region_only(clerk_a: User) -> None:
-    client = _client(clerk_a)
-    response, sqls = _get(client, "/households/?q=1")
+    client = signed_in_client(clerk_a)
+    response, sqls = get_with_statements(client, "/households/?q=1")
     assert clerk_a.region is not None
     assert clerk_a.region.name in response.content.decode()  # base.html shows the user's street
     assert _touching(sqls, "otp_totp_totpdevice") == []
@@ -73,7 +47,7 @@ def test_signed_in_request_costs_the_session_and_the_user_with_region_only(clerk
 
 
 def test_no_device_is_remembered_per_session_and_a_new_device_takes_effect(approver_a: User) -> None:
-    client = _client(approver_a)
+    client = signed_in_client(approver_a)
     assert client.session[OTP_FREE_KEY] == approver_a.pk
     # The device appears while this session is open (enrolled elsewhere or by an administrator):
     # the remembered answer is dropped and the next request asks for the code.
@@ -82,17 +56,17 @@ def test_no_device_is_remembered_per_session_and_a_new_device_takes_effect(appro
     response = client.get("/households/")
     assert response.status_code == 302 and response["Location"].startswith("/accounts/otp/verify/")
     # An unconfirmed device (enrolment started) changes nothing for a session without a device.
-    other = _client(approver_a)
+    other = signed_in_client(approver_a)
     TOTPDevice.objects.filter(user=approver_a).delete()
     assert other.get("/households/").status_code == 200
     TOTPDevice.objects.create(user=approver_a, name="pending", confirmed=False)
     assert other.session[OTP_FREE_KEY] == approver_a.pk
-    _response, sqls = _get(other, "/households/")
+    _response, sqls = get_with_statements(other, "/households/")
     assert _touching(sqls, "otp_totp_totpdevice") == []
 
 
 def test_a_user_with_a_device_is_checked_every_time_until_verified(approver_a: User) -> None:
-    client = _client(approver_a)
+    client = signed_in_client(approver_a)
     device = TOTPDevice.objects.create(user=approver_a, name="phone", confirmed=True)
     assert client.get("/households/").status_code == 302
     device.delete()  # administrator resets the factor: effective at once
@@ -116,8 +90,8 @@ def test_queue_pages(clerk_a: User, reviewer_a: User, url: str, budget: int) -> 
     for seq in (301, 302, 303):
         accept(clerk_a, members=_other_members(seq))
     Case.objects.update(case_due=dt.date.today() - dt.timedelta(days=1))  # all three overdue
-    client = _client(reviewer_a)
-    response, sqls = _get(client, url)
+    client = signed_in_client(reviewer_a)
+    response, sqls = get_with_statements(client, url)
     assert len(response.context["rows"]) == 3
     assert len(sqls) == budget, sqls
     case_sql = [s for s in sqls if 'FROM "casework_case"' in s]
@@ -137,7 +111,7 @@ def test_queue_pages(clerk_a: User, reviewer_a: User, url: str, budget: int) -> 
 
 def test_queue_rows_show_the_same_content(clerk_a: User) -> None:
     body = accept(clerk_a)
-    response = _client(clerk_a).get("/cases/?tab=all")
+    response = signed_in_client(clerk_a).get("/cases/?tab=all")
     html = response.content.decode()
     case = Case.objects.select_related("application").get(pk=body["case"]["id"])
     assert case.receipt_no in html and case.application.applicant_id_masked in html
@@ -158,10 +132,10 @@ CASE_PAGE_BUDGET = 16
 def test_case_page_query_budget_does_not_grow_with_the_case(clerk_a: User, reviewer_a: User, reviewer_a2: User) -> None:
     fresh = accept(clerk_a)["case"]["id"]
     walked = walk_to_review(clerk_a, reviewer_a, reviewer_a2, members=_other_members(777))
-    client = _client(reviewer_a)
+    client = signed_in_client(reviewer_a)
     counts = {}
     for case_id in (fresh, walked):
-        response, sqls = _get(client, f"/cases/{case_id}/")
+        response, sqls = get_with_statements(client, f"/cases/{case_id}/")
         counts[case_id] = len(sqls)
         assert len(sqls) <= CASE_PAGE_BUDGET, "\n".join(sqls)
         assert not [s for s in sqls if 'FROM "casework_decision"' in s]  # joined to the case row
@@ -196,7 +170,7 @@ def _other_members(seq: int) -> list[dict[str, Any]]:
 
 def test_case_page_shows_missing_authorisations_as_before(clerk_a: User) -> None:
     case_id = accept(clerk_a, signed=False)["case"]["id"]
-    html = _client(clerk_a).get(f"/cases/{case_id}/").content.decode()
+    html = signed_in_client(clerk_a).get(f"/cases/{case_id}/").content.decode()
     # both adults of the household lack a signed authorisation: the clerk's form lists them
     assert html.count('name="member"') >= 1
     assert "张三(" in html and "李梅(" in html
@@ -206,25 +180,25 @@ def test_case_page_shows_missing_authorisations_as_before(clerk_a: User) -> None
 
 
 def test_household_search_paths_use_no_distinct_and_find_the_same_households(clerk_a: User, household_a: Any) -> None:
-    client = _client(clerk_a)
+    client = signed_in_client(clerk_a)
     member = household_a.members.get(name="张三")
     full = make_resident_id(seq=123)
     for term in (str(household_a.pk), mask_id(full), full, "张三", "张"):
-        response, sqls = _get(client, f"/households/?q={term}")
+        response, sqls = get_with_statements(client, f"/households/?q={term}")
         assert not [s for s in sqls if "DISTINCT" in s], (term, sqls)
         assert list(response.context["page_obj"]) == [household_a], term
         # session, user, the street filter's streets, the page's households with their members
         # (no COUNT: the first page holds every hit)
         assert len(sqls) <= 4, (term, sqls)
     assert member.id_masked == mask_id(full)
-    response, sqls = _get(client, "/households/?q=王五")
+    response, sqls = get_with_statements(client, "/households/?q=王五")
     assert list(response.context["page_obj"]) == [] and len(sqls) <= 4
 
 
 def test_household_page_panels_cost_one_query_each(clerk_a: User) -> None:
     household_id = _household_of(accept(clerk_a))
-    client = _client(clerk_a)
-    response, sqls = _get(client, f"/households/{household_id}/")
+    client = signed_in_client(clerk_a)
+    response, sqls = get_with_statements(client, f"/households/{household_id}/")
     assert "张三" in response.content.decode()
     # charity: a household without hand-offs costs one EXISTS (no 6-table join)
     charity = [s for s in sqls if '"charity_handoff"' in s]
