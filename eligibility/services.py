@@ -49,7 +49,12 @@ def region_for_evaluation(code: object) -> Region:
     """A county-level unit or a street (or community) of Hefei; its county gives the standard area."""
     if not isinstance(code, str) or not code:
         raise EvaluationInputError({"region": [_("请填写县(市、区)或街道(乡镇)区划代码。")]})
-    region = Region.objects.filter(code=code).exclude(level=Region.Level.CITY).first()
+    # Division codes are digits: anything else (a NUL character, say) is unknown without a query.
+    region = (
+        Region.objects.filter(code=code).exclude(level=Region.Level.CITY).first()
+        if code.isascii() and code.isdigit() and len(code) <= 12
+        else None
+    )
     if region is None:
         raise EvaluationInputError({"region": [_("未知的区划代码：%(code)s") % {"code": code}]})
     return region

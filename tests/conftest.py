@@ -30,6 +30,14 @@ def _fast_password_hasher(settings: Any) -> None:
 
 
 @pytest.fixture(autouse=True)
+def _database_sessions(settings: Any) -> None:
+    """Sessions in the table whatever ``REDIS_URL`` says (CI sets it; a laptop does not), so query
+    budgets and session tests mean the same everywhere. tests/security/test_session_cache.py tests
+    the Redis copy (``cached_db``) on its own."""
+    settings.SESSION_ENGINE = "django.contrib.sessions.backends.db"
+
+
+@pytest.fixture(autouse=True)
 def _celery_eager(request: pytest.FixtureRequest) -> Any:
     """Unit tests run Celery tasks in-process; tests marked celery_worker use the real broker."""
     from hefei_aid.celery import app

@@ -76,6 +76,8 @@ def test_minimal_request_takes_documented_defaults(clerk_a: User) -> None:
     [
         ({"region": "999999"}, "region", "未知的区划代码"),
         ({"region": "3401"}, "region", "未知的区划代码"),
+        ({"region": "3401\u000004"}, "region", "未知的区划代码"),  # a NUL character (found by schemathesis)
+        ({"region": "３４０１０４"}, "region", "未知的区划代码"),  # full-width digits
         ({"as_of": "2024-13-01"}, "as_of", "日期"),
         ({"as_of": "15/01/2024"}, "as_of", "YYYY-MM-DD"),
         ({"as_of": "2018-01-01"}, "as_of", "dibao_standard"),

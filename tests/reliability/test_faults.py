@@ -245,8 +245,19 @@ def redis_down(settings: Any) -> Iterator[None]:
             "BACKEND": "hefei_aid.cache.ResilientRedisCache",
             "LOCATION": DOWN_URL,
             "OPTIONS": {"socket_connect_timeout": 1, "socket_timeout": 1},
-        }
+        },
+        "sessions": {
+            "BACKEND": "hefei_aid.cache.SessionRedisCache",
+            "LOCATION": DOWN_URL,
+            "OPTIONS": {"socket_connect_timeout": 1, "socket_timeout": 1},
+        },
     }
+    # Production with REDIS_URL: sessions are cached_db over Redis; with Redis down they are read
+    # from PostgreSQL.
+    settings.SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
+    settings.SESSION_CACHE_ALIAS = "sessions"
+    resilient._session_state["down_until"] = 0.0
+    resilient._session_state["pending"].clear()
     conf = celery_app.conf
     saved = {k: conf[k] for k in ("broker_url", "task_always_eager")}
     conf.update(broker_url=DOWN_URL, task_always_eager=False)
@@ -258,6 +269,8 @@ def redis_down(settings: Any) -> Iterator[None]:
         conf.update(saved)
         _reset_kombu()
         resilient._state["down_until"] = 0.0
+        resilient._session_state["down_until"] = 0.0
+        resilient._session_state["pending"].clear()
         LocMemCache("hefei-aid-redis-fallback", {}).clear()  # the outage's per-process counters
 
 
@@ -326,9 +339,9 @@ def test_redis_down_pages_work_and_queued_work_runs_once_it_returns(
 
 @pytest.mark.django_db(transaction=True, available_apps=ALL_APPS)
 def test_database_connection_dropped_mid_write_is_a_clean_503_and_nothing_is_half_written(clerk_a: User) -> None:
-    """``POST /api/v1/households/`` writes the household, then each member, then the audit row, in one
-    transaction. Right after the first member's INSERT, the request's PostgreSQL backend is terminated
-    from another connection (``pg_terminate_backend``): the second member's INSERT fails."""
+    """``POST /api/v1/households/`` writes the household, then its members (one INSERT), then the audit
+    row, in one transaction. Right after the household's INSERT, the request's PostgreSQL backend is
+    terminated from another connection (``pg_terminate_backend``): the members' INSERT fails."""
     from django.db.models.signals import post_save
     from rest_framework.authtoken.models import Token
     from werkzeug.test import Client
@@ -343,7 +356,7 @@ def test_database_connection_dropped_mid_write_is_a_clean_503_and_nothing_is_hal
     payload = household_payload(address="故障测试路1号")
     killed: list[int] = []
 
-    def terminate_after_first_member(sender: Any, instance: Member, created: bool, **kwargs: Any) -> None:
+    def terminate_after_household(sender: Any, instance: Household, created: bool, **kwargs: Any) -> None:
         if killed or not created:
             return
         pid = connection.connection.get_backend_pid()  # the request's own backend, mid-transaction
@@ -360,21 +373,21 @@ def test_database_connection_dropped_mid_write_is_a_clean_503_and_nothing_is_hal
         killed.append(pid)
 
     audit_before = AuditLog.objects.count()
-    post_save.connect(terminate_after_first_member, sender=Member)
+    post_save.connect(terminate_after_household, sender=Household)
     try:
         response = http.post("/api/v1/households/", json=payload, headers=headers)
     finally:
-        post_save.disconnect(terminate_after_first_member, sender=Member)
+        post_save.disconnect(terminate_after_household, sender=Household)
     connection.close()  # the test's own handle shared the terminated backend
 
-    assert killed, "the hook did not run: no member was saved"
+    assert killed, "the hook did not run: no household was saved"
     assert response.status_code == 503, response.get_data(as_text=True)[:2000]
     assert response.headers["Content-Type"].startswith("application/json")
     assert response.headers["Retry-After"] == "5"
     body = response.get_data(as_text=True)
     assert response.get_json()["code"] == "database_unavailable"
     assert "Traceback" not in body and "psycopg2" not in body and "terminating connection" not in body
-    # Nothing half-written: not the household, not the first member, not an audit row.
+    # Nothing half-written: not the household, no member, not an audit row.
     assert not Household.objects.filter(address="故障测试路1号").exists()
     assert not Member.objects.filter(name__in=[m["name"] for m in payload["members"]]).exists()
     assert AuditLog.objects.count() == audit_before
