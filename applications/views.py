@@ -9,12 +9,12 @@ from django.core.paginator import Page, Paginator
 from django.db.models import Model, QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
-from django.utils.translation import get_language
 from django.views.decorators.http import require_POST
 
 from accounts.api import staff_user
 from accounts.errors import BusinessError
 from accounts.hooks import collect
+from accounts.labels import choice_labels
 from accounts.selectors import streets_visible_to
 from applications import selectors, services
 from applications.models import Household, IncomeItem, Member
@@ -58,18 +58,11 @@ def household_list(request: HttpRequest) -> HttpResponse:
     )
 
 
-# Labels of coded member columns, per process and language: ``get_<field>_display()`` hashes (and so
-# translates) every label of the field's choices on each call, thirteen for an income kind.
-_LABELS: dict[tuple[str, str, str | None], dict[Any, str]] = {}
-
-
 def _display(model: type[Model], field: str, value: Any) -> Any:
-    """What ``instance.get_<field>_display()`` returns for ``value``."""
-    key = (model._meta.label, field, get_language())
-    labels = _LABELS.get(key)
-    if labels is None:
-        choices = model._meta.get_field(field).flatchoices  # type: ignore[union-attr]
-        labels = _LABELS[key] = {k: str(v) for k, v in choices}
+    """What ``instance.get_<field>_display()`` returns for ``value`` (from the per-language table of
+    ``accounts.labels``: Django's method translates every label of the field's choices on each call,
+    thirteen for an income kind)."""
+    labels = choice_labels((model, field), lambda: model._meta.get_field(field).flatchoices)  # type: ignore[union-attr]
     return labels.get(value, value)
 
 

@@ -6,9 +6,9 @@ from typing import Any
 
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
+from accounts.labels import choice_labels
 from accounts.models import Role
 
 
@@ -41,7 +41,6 @@ def home_tiles(user: Any) -> list[dict[str, str]]:
 
 # What the household page's case list shows (casework/panels/household_cases.html).
 _HOUSEHOLD_CASE_COLUMNS = ("receipt_no", "status", "accepted_on", "application__assistance_types")
-_STATUS_LABELS: dict[str | None, dict[str, str]] = {}
 
 
 def _household_case_rows(cases: list[Any]) -> list[dict[str, Any]]:
@@ -49,17 +48,13 @@ def _household_case_rows(cases: list[Any]) -> list[dict[str, Any]]:
     rows, casework/views/rows.py): no ``{% include %}`` of the status badge, ``{% url %}`` or label
     lookups per row in the template."""
     from casework.models import CaseStatus
-    from casework.views.rows import STATUS_CLASS
+    from casework.views.rows import STATUS_CLASS, case_url
 
-    language = get_language()
-    labels = _STATUS_LABELS.get(language)
-    if labels is None:
-        labels = _STATUS_LABELS[language] = {str(value): str(label) for value, label in CaseStatus.choices}
-    mark = 987654321
-    url_head, url_tail = reverse("case-detail", args=[mark]).split(str(mark))
+    labels = choice_labels(CaseStatus, lambda: CaseStatus.choices)
+    url = case_url()
     return [
         {
-            "url": f"{url_head}{case.pk}{url_tail}",
+            "url": url(case.pk),
             "receipt_no": case.receipt_no,
             "type_labels": case.application.assistance_type_labels,
             "status_label": labels.get(case.status, case.status),

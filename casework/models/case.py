@@ -13,10 +13,11 @@ from dataclasses import dataclass
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
-from django.utils.translation import get_language, gettext
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from django_stubs_ext import StrOrPromise
 
+from accounts.labels import choice_labels
 from accounts.models import Region, Role
 from applications.models import Application, Household
 
@@ -202,15 +203,8 @@ class Case(models.Model):
         return gettext("办结"), self.case_due
 
 
-_STATUS_LABELS: dict[str, dict[str, str]] = {}
-
-
 def _status_labels() -> dict[str, str]:
-    language = get_language() or ""
-    labels = _STATUS_LABELS.get(language)
-    if labels is None:
-        labels = _STATUS_LABELS[language] = {str(value): str(label) for value, label in CaseStatus.choices}
-    return labels
+    return choice_labels(CaseStatus, lambda: CaseStatus.choices)
 
 
 def overdue_q(today: dt.date) -> Q:

@@ -12,12 +12,13 @@ from django.db.models import Model
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
-from django.utils.translation import get_language, gettext_lazy
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from accounts.errors import BusinessError
 from accounts.hooks import collect
+from accounts.labels import choice_labels
 from accounts.models import Role, User
 from applications import intake as app_intake
 from applications.models import EconomicCheckAuthorisation, Member
@@ -202,18 +203,10 @@ def _missing_authorisations(case: Case, members: list[Member], today: Any) -> li
     return [m for m in adults if m.pk not in signed]
 
 
-_LABELS: dict[tuple[str, type[Model], str], dict[Any, str]] = {}
-
-
 def _label(obj: Model, field: str) -> str:
-    """``obj.get_<field>_display()`` from a table built once per process and language: Django's
-    method hashes every lazy label of the field's choices on each call (≈ 40 µs; the page shows a
-    dozen). The choices are constants of the code, so the table never goes stale."""
-    key = (get_language() or "", type(obj), field)
-    table = _LABELS.get(key)
-    if table is None:
-        choices = obj._meta.get_field(field).flatchoices  # type: ignore[union-attr]
-        table = _LABELS[key] = {value: str(label) for value, label in choices}
+    """``obj.get_<field>_display()`` from the per-language table of ``accounts.labels`` (Django's
+    method evaluates every lazy label of the field's choices on each call; the page shows a dozen)."""
+    table = choice_labels((type(obj), field), lambda: obj._meta.get_field(field).flatchoices)  # type: ignore[union-attr]
     value = getattr(obj, field)
     return table.get(value, str(value))
 

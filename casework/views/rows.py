@@ -9,28 +9,26 @@ computed in one pass and the template only prints attributes.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 from django.urls import reverse
-from django.utils.translation import get_language
 
+from accounts.labels import choice_labels
 from applications.models import AssistanceType
 from casework.models import Case
 
 # Badge colour per status (templates/casework/includes/status_badge.html keeps the same table).
 STATUS_CLASS = {"approved": "ok", "refused": "bad", "withdrawn": "bad", "notice": "warn", "review": "warn"}
 
-_TYPE_LABELS: dict[str, dict[str, str]] = {}
 _URL_MARK = 987654321
 
 
-def _type_labels() -> dict[str, str]:
-    language = get_language() or ""
-    labels = _TYPE_LABELS.get(language)
-    if labels is None:
-        labels = _TYPE_LABELS[language] = {str(value): str(label) for value, label in AssistanceType.choices}
-    return labels
+def case_url() -> Callable[[int], str]:
+    """``lambda pk: reverse("case-detail", args=[pk])`` with one ``reverse()`` per page instead of
+    one per row: the case URL differs only by its id."""
+    head, tail = reverse("case-detail", args=[_URL_MARK]).split(str(_URL_MARK))
+    return lambda pk: f"{head}{pk}{tail}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,9 +52,8 @@ class QueueRow:
 
 def queue_rows(cases: Iterable[Case], *, today: dt.date) -> list[QueueRow]:
     """One row per case of the page (cases loaded by ``casework.selectors.queue_rows``)."""
-    # reverse() once for the page: the case URL differs only by its id.
-    url_head, url_tail = reverse("case-detail", args=[_URL_MARK]).split(str(_URL_MARK))
-    labels = _type_labels()
+    url = case_url()
+    labels = choice_labels(AssistanceType, lambda: AssistanceType.choices)
     rows = []
     for case in cases:
         application = case.application
@@ -64,7 +61,7 @@ def queue_rows(cases: Iterable[Case], *, today: dt.date) -> list[QueueRow]:
         rows.append(
             QueueRow(
                 case_id=case.pk,
-                url=f"{url_head}{case.pk}{url_tail}",
+                url=url(case.pk),
                 receipt_no=case.receipt_no,
                 applicant_name=application.applicant_name,
                 applicant_id_masked=application.applicant_id_masked,
