@@ -16,15 +16,12 @@ import subprocess
 import sys
 import tempfile
 import time
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import kombu.pools
 import psycopg2
 import pytest
-import redis
 from django.db import connection, transaction
 
 from accounts.models import User
@@ -32,9 +29,8 @@ from casework.models.enrolment import Enrolment
 from casework.models.reverification import ReverificationChunk, ReverificationRun, ReviewTask, RunKind, RunStatus
 from casework.services.reverification import reverification_run_create
 from hefei_aid.celery import app as celery_app
-from tests.casework.worker_support import database_url, enrolled_caseload
+from tests.casework.worker_support import REDIS_URL, database_url, enrolled_caseload, redis_broker
 
-REDIS_URL = os.environ.get("CELERY_TEST_REDIS_URL", "redis://127.0.0.1:6379/14")
 BASE_DIR = Path(__file__).resolve().parents[2]
 HOUSEHOLDS = 300
 CHANGED_EVERY = 10  # every 10th household loses its wage: 30 changed
@@ -51,35 +47,8 @@ def _caseload(clerk: User) -> list[int]:
 
 @pytest.fixture
 def broker() -> Iterator[str]:
-    """The test process publishes to Redis (db 14) on a queue of its own; restored afterwards."""
-    client = redis.Redis.from_url(REDIS_URL, socket_connect_timeout=3)
-    queue = f"test-reverification-{uuid.uuid4().hex[:10]}"
-    conf = celery_app.conf
-    saved = {k: conf[k] for k in ("broker_url", "task_always_eager", "task_default_queue")}
-
-    def reset() -> None:
-        # kombu keeps connection/producer pools in global registries keyed by broker URL: close
-        # AND forget them, or later eager tasks of other tests find a closed pool.
-        kombu.pools.reset()
-        celery_app._pool = None
-        amqp = celery_app.__dict__.get("amqp")
-        if amqp is not None:
-            amqp._producer_pool = None
-            for name in ("queues", "default_queue", "router"):
-                amqp.__dict__.pop(name, None)
-
-    conf.update(broker_url=REDIS_URL, task_always_eager=False, task_default_queue=queue)
-    reset()
-    try:
+    with redis_broker("test-reverification") as queue:
         yield queue
-    finally:
-        conf.update(saved)
-        reset()
-        try:  # the queue and kombu's bindings for it (a queue name is used once)
-            client.delete(queue, f"_kombu.binding.{queue}", f"_kombu.binding_permanent.{queue}")
-        except redis.RedisError:
-            pass
-        client.close()
 
 
 def _start_worker(queue: str, log: Any) -> subprocess.Popen[bytes]:
@@ -122,11 +91,7 @@ def _wait_ready(worker: subprocess.Popen[bytes], queue: str, timeout: float = 60
 @pytest.mark.celery_worker
 @pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_real_worker_completes_a_run_with_a_retried_chunk(clerk_a: User, broker: str) -> None:
-    try:
-        redis.Redis.from_url(REDIS_URL, socket_connect_timeout=3).ping()
-    except redis.RedisError as exc:  # CI must have Redis: a missing broker fails the test, never skips it
-        pytest.fail(f"Redis at {REDIS_URL} is unreachable: {exc}")
-    household_ids = _caseload(clerk_a)
+    household_ids = _caseload(clerk_a)  # the broker fixture has checked Redis (a missing one fails)
     lo, hi = household_ids[100], household_ids[150]
     with tempfile.NamedTemporaryFile(prefix="celery-worker-", suffix=".log", delete=False) as log:
         worker = _start_worker(broker, log)

@@ -1,12 +1,19 @@
 """Shared by the tests that start real Celery workers (tests/casework/test_celery_integration.py,
-tests/reliability/test_faults.py): the test database's URL for a worker process, and a small
-enrolled 低保 caseload built in bulk."""
+tests/reliability/test_faults.py): the Redis broker on a queue of the test's own, the test
+database's URL for a worker process, and a small enrolled 低保 caseload built in bulk."""
 
 from __future__ import annotations
 
 import datetime as dt
+import os
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from decimal import Decimal
 
+import kombu.pools
+import pytest
+import redis
 from django.db import connection
 
 from accounts.crypto import blind_index, encrypt
@@ -15,7 +22,49 @@ from applications.models import Household, IncomeItem, Member
 from casework.models.enrolment import ChangeKind, Enrolment, EnrolmentPeriod, month_start
 from eligibility.batch import reevaluate
 from eligibility.models import Determination
+from hefei_aid.celery import app as celery_app
 from tests.support import COMMUNITY_A, STREET_A, make_resident_id
+
+REDIS_URL = os.environ.get("CELERY_TEST_REDIS_URL", "redis://127.0.0.1:6379/14")
+
+
+def reset_kombu() -> None:
+    """kombu keeps connection/producer pools in global registries keyed by broker URL: close AND
+    forget them, or later eager tasks of other tests find a closed pool."""
+    kombu.pools.reset()
+    celery_app._pool = None
+    amqp = celery_app.__dict__.get("amqp")
+    if amqp is not None:
+        amqp._producer_pool = None
+        for name in ("queues", "default_queue", "router"):
+            amqp.__dict__.pop(name, None)
+
+
+@contextmanager
+def redis_broker(prefix: str) -> Iterator[str]:
+    """The test process publishes to Redis (``REDIS_URL``, db 14) on a queue of its own, named
+    ``<prefix>-<random>``; the Celery configuration is restored and the queue deleted afterwards.
+    CI must have Redis: a missing broker fails the test, never skips it."""
+    client = redis.Redis.from_url(REDIS_URL, socket_connect_timeout=3)
+    try:
+        client.ping()
+    except redis.RedisError as exc:
+        pytest.fail(f"Redis at {REDIS_URL} is unreachable: {exc}")
+    queue = f"{prefix}-{uuid.uuid4().hex[:10]}"
+    conf = celery_app.conf
+    saved = {k: conf[k] for k in ("broker_url", "task_always_eager", "task_default_queue")}
+    conf.update(broker_url=REDIS_URL, task_always_eager=False, task_default_queue=queue)
+    reset_kombu()
+    try:
+        yield queue
+    finally:
+        conf.update(saved)
+        reset_kombu()
+        try:  # the queue, kombu's bindings and un-acked leftovers of this queue (a name is used once)
+            client.delete(queue, f"_kombu.binding.{queue}", f"_kombu.binding_permanent.{queue}")
+        except redis.RedisError:
+            pass
+        client.close()
 
 
 def database_url() -> str:

@@ -30,7 +30,6 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import kombu.pools
 import psycopg2
 import pytest
 import redis
@@ -44,10 +43,9 @@ from casework.models.reverification import ReverificationChunk, ReverificationRu
 from casework.services.reverification import reverification_run_create
 from hefei_aid.celery import app as celery_app
 from tests.casework.reference_data import ALL_APPS
-from tests.casework.worker_support import database_url, enrolled_caseload
+from tests.casework.worker_support import REDIS_URL, database_url, enrolled_caseload, redis_broker, reset_kombu
 from tests.support import STREET_A, household_payload, make_resident_id
 
-REDIS_URL = os.environ.get("CELERY_TEST_REDIS_URL", "redis://127.0.0.1:6379/14")
 BASE_DIR = Path(__file__).resolve().parents[2]
 AS_OF = dt.date.today()
 VISIBILITY_TIMEOUT = 6
@@ -55,47 +53,13 @@ CELERY_WORKER = [sys.executable, "-m", "celery", "-A", "hefei_aid", "worker"]
 WORKER_FLAGS = ["-c", "1", "--without-gossip", "--without-mingle", "--without-heartbeat", "-l", "INFO"]
 
 
-# --- a small enrolled caseload ---------------------------------------------------------------------
-
-
 # --- a real worker on Redis ------------------------------------------------------------------------
-
-
-def _reset_kombu() -> None:
-    # kombu keeps connection/producer pools in global registries keyed by broker URL: close AND
-    # forget them, or later eager tasks of other tests find a closed pool.
-    kombu.pools.reset()
-    celery_app._pool = None
-    amqp = celery_app.__dict__.get("amqp")
-    if amqp is not None:
-        amqp._producer_pool = None
-        for name in ("queues", "default_queue", "router"):
-            amqp.__dict__.pop(name, None)
 
 
 @pytest.fixture
 def broker() -> Iterator[str]:
-    """The test process publishes to Redis (db 14) on a queue of its own; restored afterwards."""
-    client = redis.Redis.from_url(REDIS_URL, socket_connect_timeout=3)
-    try:
-        client.ping()
-    except redis.RedisError as exc:  # CI must have Redis: a missing broker fails the test, never skips it
-        pytest.fail(f"Redis at {REDIS_URL} is unreachable: {exc}")
-    queue = f"test-faults-{uuid.uuid4().hex[:10]}"
-    conf = celery_app.conf
-    saved = {k: conf[k] for k in ("broker_url", "task_always_eager", "task_default_queue")}
-    conf.update(broker_url=REDIS_URL, task_always_eager=False, task_default_queue=queue)
-    _reset_kombu()
-    try:
+    with redis_broker("test-faults") as queue:
         yield queue
-    finally:
-        conf.update(saved)
-        _reset_kombu()
-        try:  # the queue, kombu's bindings and un-acked leftovers of this queue
-            client.delete(queue, f"_kombu.binding.{queue}", f"_kombu.binding_permanent.{queue}")
-        except redis.RedisError:
-            pass
-        client.close()
 
 
 def _start_worker(queue: str, name: str, log: Any) -> subprocess.Popen[bytes]:
@@ -261,13 +225,13 @@ def redis_down(settings: Any) -> Iterator[None]:
     conf = celery_app.conf
     saved = {k: conf[k] for k in ("broker_url", "task_always_eager")}
     conf.update(broker_url=DOWN_URL, task_always_eager=False)
-    _reset_kombu()
+    reset_kombu()
     resilient._state["down_until"] = 0.0
     try:
         yield
     finally:
         conf.update(saved)
-        _reset_kombu()
+        reset_kombu()
         resilient._state["down_until"] = 0.0
         resilient._session_state["down_until"] = 0.0
         resilient._session_state["pending"].clear()
