@@ -29,22 +29,20 @@ import sys
 import time
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlparse, urlunparse
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(BASE_DIR))
-READY_DIR = BASE_DIR / "var" / "bench"
+sys.path.insert(0, str(BASE_DIR / "bench"))
+
+import eligibility_batch as eb  # noqa: E402  (bench_database_url: the URL scale_data.py built it at)
+import scale_data  # noqa: E402
+
+READY_DIR = scale_data.READY_DIR
 DEFAULT_DB = "hefei_aid_bench_dash"
 
 
 def log(message: str) -> None:
     print(f"[{time.strftime('%H:%M:%S', time.gmtime())}Z] {message}", flush=True)
-
-
-def database_url(name: str) -> str:
-    base = os.environ.get("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/hefei_aid_dev")
-    parts = urlparse(base)
-    return urlunparse(parts._replace(path=f"/{name}"))
 
 
 def generator_running(database: str) -> bool:
@@ -59,18 +57,7 @@ def ensure_data(args: argparse.Namespace) -> dict[str, Any]:
         if generator_running(args.database):
             log(f"bench/scale_data.py is already building {args.database}; waiting for {marker}")
         else:
-            command = [
-                sys.executable,
-                str(BASE_DIR / "bench" / "scale_data.py"),
-                "--database",
-                args.database,
-                "--households",
-                str(args.households),
-                "--applications",
-                str(args.applications),
-                "--enrolled",
-                str(args.enrolled),
-            ]
+            command = scale_data.command(args.database, args.households, args.applications, args.enrolled)
             log("building the caseload: " + " ".join(command[1:]))
             subprocess.run(command, check=True, cwd=BASE_DIR)
         while not marker.exists():
@@ -124,7 +111,7 @@ def main() -> None:
     args = parser.parse_args()
 
     meta = ensure_data(args)
-    os.environ["DATABASE_URL"] = database_url(args.database)
+    os.environ["DATABASE_URL"] = eb.bench_database_url(args.database)
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "hefei_aid.settings")
     import django
 

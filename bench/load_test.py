@@ -43,6 +43,7 @@ sys.path.insert(0, str(BASE_DIR))
 sys.path.insert(0, str(BASE_DIR / "bench"))
 
 import eligibility_batch as eb  # noqa: E402
+import scale_data  # noqa: E402
 
 OUT = BASE_DIR / "var" / "bench"
 PY = str(BASE_DIR / ".venv" / "bin" / "python")
@@ -59,19 +60,9 @@ def load_avg() -> list[float]:
 
 
 def ensure_database(args: argparse.Namespace) -> None:
-    cmd = [
-        PY,
-        str(BASE_DIR / "bench" / "scale_data.py"),
-        "--database",
-        args.database,
-        "--households",
-        str(args.households),
-        "--applications",
-        str(args.applications),
-        "--enrolled",
-        str(args.enrolled),
-    ]
-    subprocess.run(cmd, check=True, cwd=BASE_DIR)
+    subprocess.run(
+        scale_data.command(args.database, args.households, args.applications, args.enrolled), check=True, cwd=BASE_DIR
+    )
 
 
 def prepare(args: argparse.Namespace, run: str) -> dict[str, Any]:

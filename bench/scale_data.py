@@ -784,6 +784,23 @@ def analyze() -> None:
         cur.execute("VACUUM ANALYZE")
 
 
+def command(database: str, households: int, applications: int, enrolled: int) -> list[str]:
+    """The command line that builds (or reuses) ``database`` with this caseload: the benches that
+    need a scaled database (bench/dashboard.py, bench/load_test.py) run it as a subprocess."""
+    return [
+        sys.executable,
+        str(BASE_DIR / "bench" / "scale_data.py"),
+        "--database",
+        database,
+        "--households",
+        str(households),
+        "--applications",
+        str(applications),
+        "--enrolled",
+        str(enrolled),
+    ]
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--database", required=True)
