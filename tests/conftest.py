@@ -30,6 +30,19 @@ def _fast_password_hasher(settings: Any) -> None:
 
 
 @pytest.fixture(autouse=True)
+def _reference_data(request: pytest.FixtureRequest) -> Any:
+    """Transactional tests start after a flush: put the migrations' reference data back first
+    (regions, policy parameters, calendar…; a table that already has rows is left alone)."""
+    marker = request.node.get_closest_marker("django_db")
+    if marker is not None and marker.kwargs.get("transaction"):
+        request.getfixturevalue("transactional_db")
+        from tests.casework.reference_data import ensure_reference_data
+
+        ensure_reference_data()
+    yield
+
+
+@pytest.fixture(autouse=True)
 def _database_sessions(settings: Any) -> None:
     """Sessions in the table whatever ``REDIS_URL`` says (CI sets it; a laptop does not), so query
     budgets and session tests mean the same everywhere. tests/security/test_session_cache.py tests

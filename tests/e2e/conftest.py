@@ -8,18 +8,6 @@ from typing import Any
 import pytest
 
 
-@pytest.fixture(autouse=True)
-def _reference_data(request: pytest.FixtureRequest) -> Any:
-    """Transactional tests start after a flush: put the migrations' reference data back first."""
-    marker = request.node.get_closest_marker("django_db")
-    if marker is not None and marker.kwargs.get("transaction"):
-        request.getfixturevalue("transactional_db")
-        from tests.casework.reference_data import ensure_reference_data
-
-        ensure_reference_data()
-    yield
-
-
 @pytest.fixture(scope="module")
 def shots() -> Path:
     """Screenshots of each step, for a person to look at (CI_SCREENSHOT_DIR, default var/screenshots)."""

@@ -34,18 +34,6 @@ INTAKE = "/api/v1/intake/"
 TODAY = dt.date.today()
 
 
-@pytest.fixture(autouse=True)
-def _reference_data(request: pytest.FixtureRequest) -> Any:
-    """Transactional tests start after a flush: put the migrations' reference data back first."""
-    marker = request.node.get_closest_marker("django_db")
-    if marker is not None and marker.kwargs.get("transaction"):
-        request.getfixturevalue("transactional_db")
-        from tests.casework.reference_data import ensure_reference_data
-
-        ensure_reference_data()
-    yield
-
-
 def _donation(fund: Fund, amount: str = "1000.00", **extra: Any) -> dict[str, Any]:
     return {
         "fund": fund.pk,
