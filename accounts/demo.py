@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import importlib
+from collections.abc import Iterable
 from dataclasses import dataclass
+
+from django.apps import apps
 
 from accounts.models import Region, Role, User
 
@@ -66,3 +70,21 @@ def load_staff() -> DemoContext:
     for code, brand in SERVICE_BRANDS.items():
         Region.objects.filter(code=code).update(service_brand=brand)
     return DemoContext(staff=staff)
+
+
+def load_app_demos(context: DemoContext, labels: Iterable[str]) -> list[str]:
+    """``<label>.demo.load(context)`` for each installed app of ``labels`` that has a demo module,
+    in the order given (dependency order); returns the labels loaded."""
+    loaded = []
+    for label in labels:
+        if not apps.is_installed(label):
+            continue
+        try:
+            module = importlib.import_module(f"{label}.demo")
+        except ModuleNotFoundError as exc:
+            if exc.name != f"{label}.demo":
+                raise
+            continue
+        module.load(context)
+        loaded.append(label)
+    return loaded

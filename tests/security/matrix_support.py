@@ -209,26 +209,17 @@ def _personas() -> dict[str, User]:
 
 
 def build_world() -> World:
-    import importlib
-
     from django.db import connection
     from django.test import override_settings
 
-    from accounts.demo import load_staff
+    from accounts.demo import load_app_demos, load_staff
 
     # never on a real database: the world is only ever built in pytest-django's test database
     assert connection.settings_dict["NAME"].startswith("test_"), connection.settings_dict["NAME"]
 
     with override_settings(PASSWORD_HASHERS=["django.contrib.auth.hashers.MD5PasswordHasher"]):
         context = load_staff()
-        for label in ("applications", "eligibility", "casework", "charity", "oversight"):
-            try:
-                module = importlib.import_module(f"{label}.demo")
-            except ModuleNotFoundError as exc:
-                if exc.name != f"{label}.demo":
-                    raise
-                continue
-            module.load(context)
+        load_app_demos(context, ("applications", "eligibility", "casework", "charity", "oversight"))
         world = World(users=_personas())
     absent = []
     for key, finder in _finders().items():

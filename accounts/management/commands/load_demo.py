@@ -6,14 +6,12 @@ unless ``settings.DEMO_DATA_ALLOWED`` (on with DEBUG; a training instance may se
 
 from __future__ import annotations
 
-import importlib
 from typing import Any
 
-from django.apps import apps
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
-from accounts.demo import DEMO_PASSWORD, STAFF, DemoContext, load_staff
+from accounts.demo import DEMO_PASSWORD, STAFF, DemoContext, load_app_demos, load_staff
 from accounts.models import User
 
 DEMO_APPS = ["applications", "eligibility", "casework", "charity"]
@@ -34,16 +32,7 @@ class Command(BaseCommand):
             context = DemoContext(staff={u.username: u for u in User.objects.filter(username__in=usernames)})
         else:
             context = load_staff()
-            for label in DEMO_APPS:
-                if not apps.is_installed(label):
-                    continue
-                try:
-                    module = importlib.import_module(f"{label}.demo")
-                except ModuleNotFoundError as exc:
-                    if exc.name != f"{label}.demo":
-                        raise
-                    continue
-                module.load(context)
+            for label in load_app_demos(context, DEMO_APPS):
                 self.stdout.write(f"  {label}: 演示数据已载入")
         # Issue 7 (spot checks, department interface): each loads once, also into older demo data.
         from casework import demo_spotcheck
