@@ -13,6 +13,7 @@ from django.template.response import TemplateResponse
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import User
+from casework.admin import ReadOnlyAdmin
 from oversight import departments as svc
 from oversight.models import DepartmentClient, DepartmentQueryLog, DepartmentToken
 
@@ -94,19 +95,10 @@ class DepartmentTokenAdmin(admin.ModelAdmin[DepartmentToken]):
 
 
 @admin.register(DepartmentQueryLog)
-class DepartmentQueryLogAdmin(admin.ModelAdmin[DepartmentQueryLog]):
+class DepartmentQueryLogAdmin(ReadOnlyAdmin):
     """Read-only: the log is append-only (a PostgreSQL trigger enforces it) and holds masked IDs only."""
 
     list_display = ["at", "client", "id_masked", "outcome", "recipient", "region_code", "client_ip"]
     list_filter = ["client", "outcome", "recipient"]
     search_fields = ["id_masked", "region_code"]
     date_hierarchy = "at"
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
