@@ -130,15 +130,21 @@ def _apply_member(member: Member, data: Mapping[str, Any]) -> None:
         member.sex = rid.sex
 
 
+# The unique constraint on an active member's ID number (a person is in one household at a time).
+_ACTIVE_ID_CONSTRAINT = "member_id_active_once"
+
+
+def _id_taken(member: Member) -> ValidationError:
+    return ValidationError({"id_number": _("身份证号码 %(id)s 已是其他在册家庭的成员。") % {"id": member.id_masked}})
+
+
 def _save_member(member: Member) -> None:
     try:
         with transaction.atomic():
             member.save()
     except IntegrityError as exc:
-        if "member_id_active_once" in str(exc):
-            raise ValidationError(
-                {"id_number": _("身份证号码 %(id)s 已是其他在册家庭的成员。") % {"id": member.id_masked}}
-            ) from None
+        if _ACTIVE_ID_CONSTRAINT in str(exc):
+            raise _id_taken(member) from None
         raise
 
 
@@ -183,13 +189,10 @@ def _insert_members(members: list[Member]) -> None:
     try:
         Member.objects.bulk_create(members)
     except IntegrityError as exc:
-        if "member_id_active_once" not in str(exc):
+        if _ACTIVE_ID_CONSTRAINT not in str(exc):
             raise
         # Rows are inserted in order, so the DETAIL names the first member taken elsewhere.
-        taken = next((m for m in members if m.id_index in str(exc)), members[0])
-        raise ValidationError(
-            {"id_number": _("身份证号码 %(id)s 已是其他在册家庭的成员。") % {"id": taken.id_masked}}
-        ) from None
+        raise _id_taken(next((m for m in members if m.id_index in str(exc)), members[0])) from None
     for member in members:
         _as_stored(member, [*MEMBER_FIELDS, "health_notes", "active"])
 
