@@ -48,7 +48,7 @@ def _household_case_rows(cases: list[Any]) -> list[dict[str, Any]]:
     rows, casework/views/rows.py): no ``{% include %}`` of the status badge, ``{% url %}`` or label
     lookups per row in the template."""
     from casework.models import CaseStatus
-    from casework.views.rows import STATUS_CLASS, case_url
+    from casework.views.rows import case_url, status_class
 
     labels = choice_labels(CaseStatus, lambda: CaseStatus.choices)
     url = case_url()
@@ -58,7 +58,7 @@ def _household_case_rows(cases: list[Any]) -> list[dict[str, Any]]:
             "receipt_no": case.receipt_no,
             "type_labels": case.application.assistance_type_labels,
             "status_label": labels.get(case.status, case.status),
-            "status_class": STATUS_CLASS.get(case.status, "info"),
+            "status_class": status_class(case.status),
             "accepted_on": case.accepted_on,
         }
         for case in cases

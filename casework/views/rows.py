@@ -18,8 +18,14 @@ from accounts.labels import choice_labels
 from applications.models import AssistanceType
 from casework.models import Case
 
-# Badge colour per status (templates/casework/includes/status_badge.html keeps the same table).
-STATUS_CLASS = {"approved": "ok", "refused": "bad", "withdrawn": "bad", "notice": "warn", "review": "warn"}
+# Badge colour per status (also templates/casework/includes/status_badge.html, through the
+# ``status_class`` filter of casework/templatetags/case_badges.py).
+_STATUS_CLASS = {"approved": "ok", "refused": "bad", "withdrawn": "bad", "notice": "warn", "review": "warn"}
+
+
+def status_class(status: str) -> str:
+    return _STATUS_CLASS.get(status, "info")
+
 
 _URL_MARK = 987654321
 
@@ -67,7 +73,7 @@ def queue_rows(cases: Iterable[Case], *, today: dt.date) -> list[QueueRow]:
                 applicant_id_masked=application.applicant_id_masked,
                 type_labels=[labels.get(t, t) for t in application.assistance_types],
                 status_label=case.get_status_display(),
-                status_class=STATUS_CLASS.get(case.status, "info"),
+                status_class=status_class(case.status),
                 accepted_on=case.accepted_on.isoformat(),
                 next_label=deadline[0] if deadline else "",
                 next_date=deadline[1].strftime("%m-%d") if deadline else "",
