@@ -18,6 +18,9 @@ from accounts.models import Region, Role, User
 M = TypeVar("M", bound=Model)
 
 
+STREET_CODE_LENGTH = 9  # 340104001: city 4, district 6, street 9, community 12 digits
+
+
 def scope_prefix(user: User | AnonymousUser) -> str | None:
     """Region-code prefix the user may see; ``None`` means nothing at all."""
     if not user.is_authenticated or not user.is_active:

@@ -15,7 +15,7 @@ from accounts.api import staff_user
 from accounts.errors import BusinessError
 from accounts.hooks import collect
 from accounts.labels import choice_labels
-from accounts.selectors import streets_visible_to
+from accounts.selectors import STREET_CODE_LENGTH, scope_prefix, streets_visible_to
 from applications import selectors, services
 from applications.models import Household, IncomeItem, Member
 
@@ -39,6 +39,15 @@ def _household_page(qs: QuerySet[Household], number: str | None) -> Page:
     return Page(rows, page_number, paginator)
 
 
+def _street_choices(user: Any) -> Any:
+    """The street filter's options: none for a user inside one street (the template shows the filter
+    only for more than one), so a street's staff do not pay a query for it on every search."""
+    prefix = scope_prefix(user)
+    if prefix is not None and len(prefix) >= STREET_CODE_LENGTH:
+        return []
+    return streets_visible_to(user)
+
+
 @login_required
 def household_list(request: HttpRequest) -> HttpResponse:
     q = request.GET.get("q", "")
@@ -53,7 +62,7 @@ def household_list(request: HttpRequest) -> HttpResponse:
             "page_obj": _household_page(qs.order_by("-id"), request.GET.get("page")),
             "q": q,
             "street": street,
-            "streets": streets_visible_to(request.user),
+            "streets": _street_choices(request.user),
         },
     )
 

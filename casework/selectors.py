@@ -19,7 +19,7 @@ from django.utils.translation import gettext as _
 
 from accounts.crypto import blind_index
 from accounts.models import Role, User
-from accounts.selectors import region_visible_to, scope_by_region, scope_prefix
+from accounts.selectors import STREET_CODE_LENGTH, region_visible_to, scope_by_region, scope_prefix
 from applications.models import (
     Application,
     ApplicationStatus,
@@ -50,7 +50,6 @@ from casework.models.referrals import CaseConference, Referral
 from casework.models.services_catalogue import ServiceOrder
 
 M = TypeVar("M", bound=Model)
-STREET_CODE_LENGTH = 9  # 340104001: city 4, district 6, street 9, community 12 digits
 
 
 def scope_by_street(qs: QuerySet[M], user: User | AnonymousUser, field: str = "street") -> QuerySet[M]:

@@ -139,18 +139,37 @@ def main() -> None:
             ),
         ),
     ]
+    # Time spent rendering templates (outermost render only: includes are inside it).
+    from django.template.backends import django as django_backend
+
+    template_s = [0.0]
+    depth = [0]
+    plain_render = django_backend.Template.render
+
+    def timed_render(self: Any, *a: Any, **k: Any) -> Any:
+        depth[0] += 1
+        t = time.perf_counter()
+        try:
+            return plain_render(self, *a, **k)
+        finally:
+            depth[0] -= 1
+            if depth[0] == 0:
+                template_s[0] += time.perf_counter() - t
+
+    django_backend.Template.render = timed_render  # type: ignore[method-assign]
     only = {x.strip() for x in args.only.split(",") if x.strip()}
     for label, call in endpoints:
         if only and label not in only:
             continue
         call()  # warm
-        walls, cpus, counts, sql_ms = [], [], [], []
+        walls, cpus, counts, sql_ms, tpl_ms = [], [], [], [], []
         slow: dict[str, float] = {}
         for _ in range(args.repeat):
             with CaptureQueriesContext(connection) as ctx:
-                t0, c0 = time.perf_counter(), time.process_time()
+                t0, c0, r0 = time.perf_counter(), time.process_time(), template_s[0]
                 response = call()
                 walls.append((time.perf_counter() - t0) * 1000)
+                tpl_ms.append((template_s[0] - r0) * 1000)
                 cpus.append((time.process_time() - c0) * 1000)
             if response.status_code not in (200, 201):
                 print(f"{label}: HTTP {response.status_code}")
@@ -161,7 +180,7 @@ def main() -> None:
         print(
             f"{label:<28} wall {statistics.median(walls):7.1f} ms  Python CPU {statistics.median(cpus):6.1f} ms  "
             f"queries {statistics.median(counts):5.0f}  "
-            f"SQL {statistics.median(sql_ms):7.1f} ms"
+            f"SQL {statistics.median(sql_ms):7.1f} ms  templates {statistics.median(tpl_ms):5.1f} ms"
         )
         if args.cprofile:
             import cProfile

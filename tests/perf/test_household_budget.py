@@ -34,9 +34,9 @@ pytestmark = pytest.mark.django_db
 # EXISTS. (12 before issue 8's second pass: regions ×2, members, incomes, vehicles, parameter rows,
 # audit rows each had a query of their own.)
 HOUSEHOLD_PAGE_QUERIES = 7
-# session, user+region, the first page's rows (26 at most: no COUNT when they fit on the page), the
-# streets of the street filter
-SEARCH_QUERIES = 4
+# session, user+region, the first page's rows (26 at most: no COUNT when they fit on the page); the
+# street filter's streets are read only for a user above one street
+SEARCH_QUERIES = 3
 
 
 _MAIN_TABLE = re.compile(r'SELECT (?:1 (?:AS "a" )?FROM )?"(\w+)"')
@@ -252,6 +252,30 @@ def test_household_search_reads_the_page_with_its_members_in_one_query(clerk_a: 
         assert "三里庵街道" in html
 
 
+def test_short_name_search_starts_from_the_users_area(clerk_a: User, clerk_b: User, household_a: Any) -> None:
+    """Terms of one or two characters cannot use the trigram index (pg_trgm takes no trigram from
+    them): they are matched with STRPOS among the members of the user's own households — still a
+    substring match, still only active members, still only the user's area."""
+    client = signed_in_client(clerk_a)
+    names = set(household_a.members.filter(active=True).values_list("name", flat=True))
+    assert "张三" in names
+    from applications import services as household_services
+
+    other = Household.objects.create(street_id=STREET_A, community_id=COMMUNITY_A, address="测试路1号")
+    gone = household_services.member_add(
+        actor=clerk_a, household=other, data={"name": "李三", "id_number": make_resident_id(seq=777), "relation": "self"}
+    )
+    household_services.member_deactivate(actor=clerk_a, member=gone, reason="迁出")
+    for term, found in (("张", [household_a]), ("三", [household_a]), ("张三", [household_a]), ("王五", [])):
+        response, sqls = get_with_statements(client, f"/households/?q={term}")
+        assert list(response.context["page_obj"]) == found, term
+        page_sql = next(s for s in sqls if "applications_member" in s and "STRPOS" in s)
+        assert " LIKE " not in page_sql.split("STRPOS")[1][:80], page_sql
+    long_sql = get_with_statements(client, "/households/?q=张三丰")[1]
+    assert not [s for s in long_sql if "STRPOS" in s]
+    assert list(signed_in_client(clerk_b).get("/households/?q=张三").context["page_obj"]) == []
+
+
 def _households(n: int) -> list[Household]:
     return Household.objects.bulk_create(
         Household(street_id=STREET_A, community_id=COMMUNITY_A, address=f"测试路{i}号") for i in range(n)
@@ -277,6 +301,18 @@ def test_household_list_counts_only_when_the_first_page_is_full(clerk_a: User, h
         assert [h.pk for h in page] == wanted, number
     last = client.get("/households/?page=2").content.decode()
     assert "第 2 / 2 页" in last and "长江西路100号3栋502室" in last  # household_a, the oldest, with its address
+
+
+def test_street_filter_is_read_only_for_a_user_above_one_street(
+    clerk_a: User, supervisor_shushan: User, household_a: Any
+) -> None:
+    response, sqls = get_with_statements(signed_in_client(clerk_a), "/households/")
+    assert response.context["streets"] == [] and '<select name="street">' not in response.content.decode()
+    assert not _own_queries(sqls, "accounts_region")
+    response, sqls = get_with_statements(signed_in_client(supervisor_shushan), "/households/")
+    html = response.content.decode()
+    assert '<select name="street">' in html and "三里庵街道" in html and "全部街道" in html
+    assert len(_own_queries(sqls, "accounts_region")) == 1
 
 
 def test_household_search_of_another_street_finds_nothing(clerk_b: User, household_a: Any) -> None:

@@ -40,9 +40,9 @@ def test_signed_in_request_costs_the_session_and_the_user_with_region_only(clerk
     assert _touching(sqls, "otp_totp_totpdevice") == []
     user_queries = _touching(sqls, "accounts_user")
     assert len(user_queries) == 1 and '"accounts_region"' in user_queries[0]  # one query, joined
-    # session, user+region, the page's count, its street filter: nothing else (no nav counts, no
-    # region re-query for the header)
-    assert len(sqls) == 4, sqls
+    # session, user+region, the page's rows: nothing else (no nav counts, no region re-query for the
+    # header, no street filter for a street's clerk)
+    assert len(sqls) == 3, sqls
     assert not [s for s in sqls if "COUNT(" in s and "casework_" in s]  # counts only on the home page
 
 
@@ -187,12 +187,12 @@ def test_household_search_paths_use_no_distinct_and_find_the_same_households(cle
         response, sqls = get_with_statements(client, f"/households/?q={term}")
         assert not [s for s in sqls if "DISTINCT" in s], (term, sqls)
         assert list(response.context["page_obj"]) == [household_a], term
-        # session, user, the street filter's streets, the page's households with their members
-        # (no COUNT: the first page holds every hit)
-        assert len(sqls) <= 4, (term, sqls)
+        # session, user, the page's households with their members (no COUNT: the first page holds
+        # every hit; no street filter for a street's clerk)
+        assert len(sqls) <= 3, (term, sqls)
     assert member.id_masked == mask_id(full)
     response, sqls = get_with_statements(client, "/households/?q=王五")
-    assert list(response.context["page_obj"]) == [] and len(sqls) <= 4
+    assert list(response.context["page_obj"]) == [] and len(sqls) <= 3
 
 
 def test_household_page_panels_cost_one_query_each(clerk_a: User) -> None:
