@@ -263,7 +263,9 @@ def test_short_name_search_starts_from_the_users_area(clerk_a: User, clerk_b: Us
 
     other = Household.objects.create(street_id=STREET_A, community_id=COMMUNITY_A, address="测试路1号")
     gone = household_services.member_add(
-        actor=clerk_a, household=other, data={"name": "李三", "id_number": make_resident_id(seq=777), "relation": "self"}
+        actor=clerk_a,
+        household=other,
+        data={"name": "李三", "id_number": make_resident_id(seq=777), "relation": "self"},
     )
     household_services.member_deactivate(actor=clerk_a, member=gone, reason="迁出")
     for term, found in (("张", [household_a]), ("三", [household_a]), ("张三", [household_a]), ("王五", [])):
