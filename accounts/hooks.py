@@ -1,7 +1,9 @@
 """Extension points so a downstream app adds to a page without the upstream app importing it.
 
 Each app may have a ``hooks.py`` defining any of:
-- ``nav_items(user) -> list[dict(label, url)]``: top menu entries;
+- ``nav_items(user) -> list[dict(label, url)]``: top menu entries — a function of the user's role,
+  region, ``is_superuser``/``is_staff``/``is_active`` and the active language only: the menu is kept
+  per process under those (``accounts.context_processors.navigation``);
 - ``home_tiles(user) -> list[dict(label, url)]``: shortcuts on the work-bench page;
 - ``household_panels(request, household) -> list[dict(template=..., **context)]``: sections on the
   household page (e.g. casework lists the household's cases there).
