@@ -2,6 +2,7 @@
 
     .venv/bin/python bench/load_test.py                       # 200,000 households, 1,000,000 applications
     .venv/bin/python bench/load_test.py --duration 120 --users 50 --worker-class sync --threads 1
+    .venv/bin/python bench/load_test.py --scenario ceiling    # only the sign-in page: the machine's ceiling
 
 1. makes sure the database exists (``bench/scale_data.py --database hefei_aid_bench_load
    --households 200000 --applications 1000000 --enrolled 120000``; reused when ready);
@@ -299,6 +300,7 @@ def run_locust(args: argparse.Namespace, run: str, fixture_path: Path, writes_lo
         "LOAD_FIXTURE": str(fixture_path),
         "LOAD_WRITES_LOG": str(writes_log),
         "LOAD_STATS_JSON": str(OUT / f"load_{run}_final.json"),
+        "LOAD_SCENARIO": args.scenario,
     }
     cmd = [
         str(BASE_DIR / ".venv" / "bin" / "locust"),
@@ -368,6 +370,12 @@ def main() -> None:
     parser.add_argument("--port", type=int, default=8077)
     parser.add_argument("--redis-url", default="redis://127.0.0.1:6379/11")
     parser.add_argument("--label", default="", help="free text stored in the summary (what was changed)")
+    parser.add_argument(
+        "--scenario",
+        choices=["mix", "ceiling"],
+        default="mix",
+        help="mix: the staff mix of bench/load/locustfile.py; ceiling: only the sign-in page (the machine's ceiling)",
+    )
     args = parser.parse_args()
     if not os.environ.get("DATABASE_URL"):
         log("DATABASE_URL not set: using the embedded server")
@@ -379,7 +387,7 @@ def main() -> None:
     fixture_path.write_text(json.dumps(fixture, ensure_ascii=False))
     writes_log = OUT / f"load_{run}_writes.txt"
     log(
-        f"run {run}: {args.users} users, {args.duration} s, gunicorn {args.workers} × {args.worker_class}"
+        f"run {run} ({args.scenario}): {args.users} users, {args.duration} s, gunicorn {args.workers} × {args.worker_class}"
         f"{f' × {args.threads} threads' if args.threads > 1 else ''}, CONN_MAX_AGE {args.conn_max_age}; "
         f"{len(fixture['accounts'])} accounts on {len(fixture['streets'])} streets; load {load_avg()}"
     )

@@ -170,6 +170,27 @@ class StreetStaff(FastHttpUser):
                 r.failure(f"{r.status_code} {(r.text or '')[:200]}")
 
 
+class CheapestPage(FastHttpUser):
+    """``--scenario ceiling`` of bench/load_test.py: the same users, think time, server and machine,
+    but every request is the cheapest page the system has (the sign-in form: no session, no query).
+    What this reaches is the ceiling of gunicorn + Django + Locust on the machine, against which the
+    mix's figures can be read."""
+
+    wait_time = between(0.05, 0.25)
+
+    @task
+    def sign_in_page(self) -> None:
+        with self.client.get("/accounts/login/", name="sign-in page", catch_response=True) as r:
+            if r.status_code != 200 or 'name="password"' not in (r.text or ""):
+                r.failure(f"{r.status_code}")
+
+
+if os.environ.get("LOAD_SCENARIO", "mix") == "ceiling":
+    StreetStaff.abstract = True
+else:
+    CheapestPage.abstract = True
+
+
 @events.quitting.add_listener
 def _write_log(environment: Any, **_: Any) -> None:
     """Ids of the successful intakes, and the final per-endpoint figures (after every user stopped)."""
