@@ -95,7 +95,7 @@ _QUEUE_COLUMNS = (
 
 
 def queue_rows(qs: QuerySet[Case]) -> QuerySet[Case]:
-    """The columns of a work-queue / case-list page (templates/casework/includes/case_rows.html):
+    """The columns of a work-queue / case-list page (templates/jinja2/casework/queue_rows.html):
     the case, its application's name/masked ID/types and the public emergency's title."""
     return qs.select_related(None).select_related("application", "public_emergency").only(*_QUEUE_COLUMNS)
 

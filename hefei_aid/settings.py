@@ -104,6 +104,14 @@ TEMPLATES = [
             ],
         },
     },
+    {
+        # Fragments of the busiest pages only (hefei_aid/jinja2.py says why); pages are the templates above.
+        "BACKEND": "django.template.backends.jinja2.Jinja2",
+        "NAME": "jinja2",
+        "DIRS": [BASE_DIR / "templates" / "jinja2"],
+        "APP_DIRS": False,
+        "OPTIONS": {"environment": "hefei_aid.jinja2.environment"},
+    },
 ]
 
 WSGI_APPLICATION = "hefei_aid.wsgi.application"

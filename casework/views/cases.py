@@ -29,7 +29,7 @@ from casework.services import check as check_services
 from casework.services import emergency, enrolment, investigation, notice, review
 from casework.services.evaluation import engine_proposal, evaluate_case
 from casework.views.intake import _error_messages
-from casework.views.rows import queue_rows
+from casework.views.rows import queue_rows, render_queue_rows
 
 TABS = {
     "mine": gettext_lazy("待我处理"),
@@ -66,6 +66,7 @@ def case_queue(request: HttpRequest) -> HttpResponse:
         "q": q,
         "page_obj": page,
         "rows": rows,
+        "rows_html": render_queue_rows(rows),
         "today": today,
         "submitted_count": selectors.submitted_applications(user).count() if user.role == Role.CLERK else 0,
         # The overdue tab's paginator has just counted the same rows.

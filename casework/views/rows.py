@@ -1,9 +1,10 @@
-"""Work-queue rows (templates/casework/includes/case_rows.html), computed once in Python.
+"""Work-queue rows (templates/jinja2/casework/queue_rows.html), computed once in Python.
 
 The queue pages are the most requested pages of the system (issue 8's load mix). Rendering a row
 with template logic — an ``{% include %}`` for the status badge, ``{% url %}``, ``|date``, the
 label lookups of the application's types — cost ≈ 0.15 ms a row; here every value the row shows is
-computed in one pass and the template only prints attributes.
+computed in one pass and the template only prints attributes. Printing them is Jinja2's job: the
+≈ 400 variables of a 30-row page cost 1.6 ms in the Django template language, ≈ 0.3 ms in Jinja2.
 """
 
 from __future__ import annotations
@@ -12,7 +13,9 @@ import datetime as dt
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
+from django.template import engines
 from django.urls import reverse
+from django.utils.safestring import SafeString, mark_safe
 
 from accounts.labels import choice_labels
 from applications.models import AssistanceType
@@ -84,3 +87,9 @@ def queue_rows(cases: Iterable[Case], *, today: dt.date) -> list[QueueRow]:
             )
         )
     return rows
+
+
+def render_queue_rows(rows: list[QueueRow]) -> SafeString:
+    """The rows' table as HTML (autoescaped by Jinja2), for ``{{ rows_html }}`` in the queue page."""
+    html = engines["jinja2"].get_template("casework/queue_rows.html").render({"rows": rows})
+    return mark_safe(html)  # noqa: S308  (Jinja2 escaped every value; the markup is the template's)
