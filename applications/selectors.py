@@ -1,16 +1,16 @@
 from __future__ import annotations
 
-from collections.abc import Iterable
 from typing import Any, TypeVar
 
 from django.contrib.auth.models import AnonymousUser
 from django.db import DEFAULT_DB_ALIAS
-from django.db.models import DecimalField, Field, JSONField, Model, Prefetch, QuerySet, Value
+from django.db.models import Field, JSONField, Model, Prefetch, QuerySet, Value
 from django.db.models.expressions import RawSQL
 from django.db.models.functions import StrIndex
 
 from accounts.crypto import blind_index
 from accounts.hooks import collect
+from accounts.json_rows import columns, instances, json_array, json_children, json_object, set_prefetched
 from accounts.models import AuditLog, Region, User
 from accounts.selectors import scope_by_region
 from applications.models import Household, IncomeItem, Member, Vehicle
@@ -54,48 +54,9 @@ _HOUSEHOLD_ID = f'"{Household._meta.db_table}"."id"'
 _MEMBER_UNSHOWN = ("id_number", "id_index", "health_notes")
 
 
-def _fields(model: type[Model], names: Iterable[str] | None = None, exclude: Iterable[str] = ()) -> list[Field]:
-    """The concrete fields to carry in the JSON column. Never a field with a database converter
-    (``from_db_value``: the encrypted columns, JSON): the loader below builds instances with
-    ``from_db`` and ``to_python`` only, so such a field would come back undecrypted. A page that
-    needs one reads it as a deferred field (one more query, caught by the query budgets)."""
-    return [
-        f
-        for f in model._meta.concrete_fields
-        if (names is None or f.attname in names) and f.attname not in exclude and not hasattr(f, "from_db_value")
-    ]
-
-
-def _json_object(fields: list[Field], alias: str, nested: str = "") -> str:
-    """SQL: a JSON object of row ``alias``'s ``fields`` by attname (plus the ``nested`` pairs). JSON
-    keeps text, numbers, booleans, dates and timestamps (with their offset); a decimal goes as its
-    exact text (a JSON number would come back as a float)."""
-    pairs = [
-        f"'{f.attname}', {alias}.\"{f.column}\"" + ("::text" if isinstance(f, DecimalField) else "") for f in fields
-    ]
-    if nested:
-        pairs.append(nested)
-    return f"jsonb_build_object({', '.join(pairs)})"
-
-
-def _json_array(fields: list[Field], alias: str, source: str, order: str, nested: str = "") -> str:
-    """SQL: the rows ``alias`` of ``source`` (``FROM … WHERE …``) as a JSON array ordered by ``order``
-    (``[]`` when none)."""
-    return f"coalesce((SELECT jsonb_agg({_json_object(fields, alias, nested)} ORDER BY {order}) {source}), '[]'::jsonb)"
-
-
-def _children(model: type[Model], fields: list[Field], fk: str, outer: str, where: str = "", nested: str = "") -> str:
-    """SQL: the rows of ``model`` whose ``fk`` column is ``outer``, in id order, as a JSON array."""
-    table = model._meta.db_table
-    alias = f"r_{table}"
-    column = model._meta.get_field(fk).column  # type: ignore[union-attr]
-    condition = f'{alias}."{column}" = {outer}' + (f" AND {where}" if where else "")
-    return _json_array(fields, alias, f'FROM "{table}" {alias} WHERE {condition}', f'{alias}."id"', nested)
-
-
 def _region(fields: list[Field], code: str) -> str:
     """SQL: the region whose code is ``code`` as a JSON object (null when none)."""
-    return f'(SELECT {_json_object(fields, "g")} FROM "{Region._meta.db_table}" g WHERE g."code" = {code})'  # noqa: S608
+    return f'(SELECT {json_object(fields, "g")} FROM "{Region._meta.db_table}" g WHERE g."code" = {code})'  # noqa: S608
 
 
 def _audit_rows() -> str:
@@ -107,24 +68,26 @@ def _audit_rows() -> str:
     of_members = f'a."object_type" = \'{Member._meta.label_lower}\' AND a."object_id" = ANY({members})'
     where = f"({of_household}) OR ({of_members})"
     latest = f'SELECT * FROM "{AuditLog._meta.db_table}" a WHERE {where} ORDER BY a."at" DESC LIMIT 50'  # noqa: S608
-    return _json_array(_AUDIT_FIELDS, "r", f"FROM ({latest}) r", 'r."at" DESC')
+    return json_array(_AUDIT_FIELDS, "r", f"FROM ({latest}) r", 'r."at" DESC')
 
 
-_REGION_FIELDS = _fields(Region)
-_REGION_NAME_FIELDS = _fields(Region, names=("code", "name"))
-_PAGE_MEMBER_FIELDS = _fields(Member, exclude=_MEMBER_UNSHOWN)
-_LIST_MEMBER_FIELDS = _fields(Member, names=("id", "household_id", "name", "id_masked", "relation", "active"))
-_INCOME_FIELDS = _fields(IncomeItem)
-_VEHICLE_FIELDS = _fields(Vehicle)
-_AUDIT_FIELDS = _fields(AuditLog, names=("id", "at", "actor_label", "action", "reason"))
+_REGION_FIELDS = columns(Region)
+_REGION_NAME_FIELDS = columns(Region, names=("code", "name"))
+_PAGE_MEMBER_FIELDS = columns(Member, exclude=_MEMBER_UNSHOWN)
+_LIST_MEMBER_FIELDS = columns(Member, names=("id", "household_id", "name", "id_masked", "relation", "active"))
+_INCOME_FIELDS = columns(IncomeItem)
+_VEHICLE_FIELDS = columns(Vehicle)
+_AUDIT_FIELDS = columns(AuditLog, names=("id", "at", "actor_label", "action", "reason"))
 _STREET = f'"{Household._meta.db_table}"."street_id"'
 _COMMUNITY = f'"{Household._meta.db_table}"."community_id"'
 _ACTIVE = f'r_{Member._meta.db_table}."active"'
-_INCOMES = _children(IncomeItem, _INCOME_FIELDS, "member", f'r_{Member._meta.db_table}."id"')
+_INCOMES = json_children(IncomeItem, _INCOME_FIELDS, "member", f'r_{Member._meta.db_table}."id"')
 _COUNTY_OF_STREET = f'(SELECT s."parent_id" FROM "{Region._meta.db_table}" s WHERE s."code" = {_STREET})'  # noqa: S608
-_PAGE_MEMBERS = _children(Member, _PAGE_MEMBER_FIELDS, "household", _HOUSEHOLD_ID, _ACTIVE, f"'incomes', {_INCOMES}")
-_LIST_MEMBERS = _children(Member, _LIST_MEMBER_FIELDS, "household", _HOUSEHOLD_ID, _ACTIVE)
-_VEHICLES = _children(Vehicle, _VEHICLE_FIELDS, "household", _HOUSEHOLD_ID)
+_PAGE_MEMBERS = json_children(
+    Member, _PAGE_MEMBER_FIELDS, "household", _HOUSEHOLD_ID, _ACTIVE, f"'incomes', {_INCOMES}"
+)
+_LIST_MEMBERS = json_children(Member, _LIST_MEMBER_FIELDS, "household", _HOUSEHOLD_ID, _ACTIVE)
+_VEHICLES = json_children(Vehicle, _VEHICLE_FIELDS, "household", _HOUSEHOLD_ID)
 # Only identifiers from the models' metadata go into the SQL, no input.
 _PAGE = RawSQL(  # noqa: S611
     f"jsonb_build_object('street', {_region(_REGION_FIELDS, _STREET)},"
@@ -142,29 +105,10 @@ _LIST = RawSQL(  # noqa: S611
 )
 
 
-def _instances(model: type[M], fields: list[Field], rows: list[dict[str, Any]], db: str) -> list[M]:
-    """Model instances as the ORM would load them (``from_db``; the columns not read are deferred)."""
-    names = [f.attname for f in fields]
-    return [model.from_db(db, names, [f.to_python(row[f.attname]) for f in fields]) for row in rows]
-
-
-def _set_prefetched(instance: Model, relation: str, rows: list[Any], **condition: Any) -> None:
-    """Store ``rows`` as ``instance``'s prefetched ``relation``, as ``prefetch_related`` does: the
-    relation's own queryset (so a further ``.filter()`` still stays inside the relation) with its
-    result already there, and each row's reference back to ``instance``."""
-    manager = getattr(instance, relation)
-    for row in rows:
-        manager.field.set_cached_value(row, instance)
-    qs = manager.filter(**condition) if condition else manager.all()
-    qs._result_cache = rows
-    qs._prefetch_done = True
-    instance.__dict__.setdefault("_prefetched_objects_cache", {})[relation] = qs
-
-
 def _set_regions(household: Household, data: dict[str, Any], fields: list[Field], db: str) -> None:
     """``household.street`` and ``household.community`` as ``select_related`` loads them."""
-    (street,) = _instances(Region, fields, [data["street"]], db)
-    (community,) = _instances(Region, fields, [data["community"]], db)
+    (street,) = instances(Region, fields, [data["street"]], db)
+    (community,) = instances(Region, fields, [data["community"]], db)
     Household._meta.get_field("street").set_cached_value(household, street)
     Household._meta.get_field("community").set_cached_value(household, community)
 
@@ -184,13 +128,13 @@ def household_page_load(household: Household) -> Household:
     _set_regions(household, data, _REGION_FIELDS, db)
     street = household.street
     if data["county"] is not None and data["county"]["code"] == street.parent_id:
-        (county,) = _instances(Region, _REGION_FIELDS, [data["county"]], db)
+        (county,) = instances(Region, _REGION_FIELDS, [data["county"]], db)
         Region._meta.get_field("parent").set_cached_value(street, county)
-    members = _instances(Member, _PAGE_MEMBER_FIELDS, data["members"], db)
+    members = instances(Member, _PAGE_MEMBER_FIELDS, data["members"], db)
     for member, row in zip(members, data["members"], strict=True):
-        _set_prefetched(member, "incomes", _instances(IncomeItem, _INCOME_FIELDS, row["incomes"], db))
-    _set_prefetched(household, "members", members, active=True)
-    _set_prefetched(household, "vehicles", _instances(Vehicle, _VEHICLE_FIELDS, data["vehicles"], db))
+        set_prefetched(member, "incomes", instances(IncomeItem, _INCOME_FIELDS, row["incomes"], db))
+    set_prefetched(household, "members", members, active=True)
+    set_prefetched(household, "vehicles", instances(Vehicle, _VEHICLE_FIELDS, data["vehicles"], db))
     return household
 
 
@@ -198,7 +142,7 @@ def household_audit_rows(household: Household) -> list[AuditLog]:
     """The latest 50 audit rows of the household and of its active members, newest first, with the
     columns the page shows (read with a row of ``household_page_queryset``)."""
     db = household._state.db or DEFAULT_DB_ALIAS
-    return _instances(AuditLog, _AUDIT_FIELDS, household.page_json["audit"], db)  # type: ignore[attr-defined]
+    return instances(AuditLog, _AUDIT_FIELDS, household.page_json["audit"], db)  # type: ignore[attr-defined]
 
 
 def household_list_rows(user: User | AnonymousUser) -> QuerySet[Household]:
@@ -214,7 +158,7 @@ def household_list_load(households: list[Household]) -> list[Household]:
         db = household._state.db or DEFAULT_DB_ALIAS
         data = household.row_json  # type: ignore[attr-defined]
         _set_regions(household, data, _REGION_NAME_FIELDS, db)
-        _set_prefetched(household, "members", _instances(Member, _LIST_MEMBER_FIELDS, data["members"], db), active=True)
+        set_prefetched(household, "members", instances(Member, _LIST_MEMBER_FIELDS, data["members"], db), active=True)
     return households
 
 

@@ -151,9 +151,19 @@ household_panels = _merge(household_panels, _issue5_household_panels)
 # Issue 7: spot checks (抽查) and the street's rectifications (整改); hooks in casework/views/spotcheck.py.
 from casework.views import spotcheck as _spotcheck  # noqa: E402
 
+
+def _spotcheck_case_panel(request: Any, case: Any) -> list[dict[str, Any]]:
+    """The spot-check panel, without its "was this case ever sampled?" query when the case page's
+    row already answered it (``selectors.case_page_queryset``: the same unscoped EXISTS)."""
+    present = getattr(case, "page_present", None)
+    if present is not None and "spot_checks" not in present:
+        return []
+    return _spotcheck.case_panel(request, case)
+
+
 nav_items = _merge(nav_items, _spotcheck.nav_items)
 home_tiles = _merge(home_tiles, _spotcheck.home_tiles)
-case_panels = _merge(case_panels, _spotcheck.case_panel)
+case_panels = _merge(case_panels, _spotcheck_case_panel)
 
 
 def household_scope(user: Any) -> list[Any]:

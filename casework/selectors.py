@@ -13,17 +13,21 @@ from typing import Any, TypeVar
 
 from django.contrib.auth.models import AnonymousUser
 from django.contrib.postgres.fields import ArrayField
-from django.db.models import Field, Model, Prefetch, Q, QuerySet, TextField, prefetch_related_objects
+from django.db import DEFAULT_DB_ALIAS
+from django.db.models import Field, JSONField, Model, Prefetch, Q, QuerySet, TextField, prefetch_related_objects
 from django.db.models.expressions import RawSQL
 from django.utils.translation import gettext as _
 
 from accounts.crypto import blind_index
-from accounts.models import Role, User
+from accounts.json_rows import columns, instance_or_none, instances, json_array, json_children, json_row, set_prefetched
+from accounts.models import Region, Role, User
 from accounts.selectors import STREET_CODE_LENGTH, region_visible_to, scope_by_region, scope_prefix
 from applications.models import (
     Application,
     ApplicationStatus,
     EconomicCheckAuthorisation,
+    Household,
+    IncomeItem,
     Member,
     Vehicle,
 )
@@ -32,6 +36,7 @@ from casework.models import (
     Case,
     CaseStatus,
     CaseTransition,
+    Decision,
     EconomicCheck,
     EconomicCheckQuery,
     EmergencyPayment,
@@ -48,6 +53,7 @@ from casework.models import (
 from casework.models.plans import AssistancePlan, CaseAssignment
 from casework.models.referrals import CaseConference, Referral
 from casework.models.services_catalogue import ServiceOrder
+from casework.models.spotcheck import SpotCheckItem
 
 M = TypeVar("M", bound=Model)
 
@@ -172,6 +178,9 @@ _PAGE_RELATIONS: dict[str, str] = {
     "emergency_payments": _exists(EmergencyPayment, "case"),
     "authorisations": _exists(EconomicCheckAuthorisation, "application", outer="application"),
     "vehicles": _exists(Vehicle, "household", outer="household"),
+    # Whether the case was ever sampled, as the spot-check panel's own (unscoped) pre-check asks:
+    # ``casework.hooks`` skips that query when the row says no.
+    "spot_checks": _exists(SpotCheckItem, "case"),
 }
 
 # What the plans panel (``casework.hooks_plans.case_panels``) needs to know before reading anything.
@@ -183,21 +192,77 @@ PLAN_PANEL_RELATIONS: dict[str, str] = {
     "conferences": _exists(CaseConference, "case"),
 }
 
-# The case row's joins: not the public emergency (a fast-tracked case of a declared event has one,
-# 0.04 % of the bench's cases; the page reads it only then).
-_PAGE_JOINS = ("application", "household__community", "street", "accepted_by", "decision__decided_by")
+# The case row's joins: its application and household. What else every case page shows comes in
+# one JSON column (``_PAGE_JSON``, as the household page does: ``applications.selectors``): joined,
+# the street, community, two staff users and the decision made an eight-table join whose join-order
+# search cost PostgreSQL more time to plan than to run (≈ 2.3 ms a request), and the members, their
+# incomes and the timeline were three more queries. Not the public emergency either (a fast-tracked
+# case of a declared event has one, 0.04 % of the bench's cases; the page reads it only then).
+_PAGE_JOINS = ("application", "household")
 
 # Columns the page never shows: the encrypted ones (it shows the masked IDs) are neither loaded nor
-# decrypted; a decision's evaluation is a JSON document of several kB.
+# decrypted. The JSON column leaves out the same kind (``_fields``: no column with a database
+# converter), and with them a decision's evaluation (a JSON document of several kB).
 _PAGE_DEFERRED = (
     "application__applicant_id_number",
     "application__applicant_phone",
     "application__online_payload",
     "household__phone",
     "household__bank_account",
-    "decision__evaluation",
 )
-_MEMBER_DEFERRED = ("id_number", "health_notes")
+
+_REGION_FIELDS = columns(Region)
+# Staff rows as the page shows them (names, roles): not the password hash.
+_USER_FIELDS = columns(User, exclude=("password",))
+_DECISION_FIELDS = columns(Decision)
+_MEMBER_FIELDS = columns(Member)
+_INCOME_FIELDS = columns(IncomeItem)
+_TRANSITION_FIELDS = columns(CaseTransition)
+
+
+def _case_column(name: str) -> str:
+    return f'"{Case._meta.db_table}"."{_column(Case, name)}"'
+
+
+def _page_json() -> RawSQL:
+    """The annotation ``page_json``: the case's street, its household's community, the user who
+    accepted it, its decision with the deciding user, the household's active members with their
+    incomes, and the timeline with each transition's user (``case_page_load`` puts them in place)."""
+    community_of_household = (
+        f'(SELECT h."{_column(Household, "community")}" FROM "{Household._meta.db_table}" h'  # noqa: S608
+        f' WHERE h."id" = {_case_column("household")})'
+    )
+    decision = f"r_{Decision._meta.db_table}"
+    decided_by = json_row(User, _USER_FIELDS, f'{decision}."{_column(Decision, "decided_by")}"')
+    member = f"r_{Member._meta.db_table}"
+    incomes = json_children(IncomeItem, _INCOME_FIELDS, "member", f'{member}."id"')
+    members = json_children(
+        Member, _MEMBER_FIELDS, "household", _case_column("household"), f'{member}."active"', f"'incomes', {incomes}"
+    )
+    transition = f"r_{CaseTransition._meta.db_table}"
+    actor = json_row(User, _USER_FIELDS, f'{transition}."{_column(CaseTransition, "actor")}"')
+    transitions = json_array(
+        _TRANSITION_FIELDS,
+        transition,
+        f'FROM "{CaseTransition._meta.db_table}" {transition}'
+        f' WHERE {transition}."{_column(CaseTransition, "case")}" = {_case_column("id")}',
+        f'{transition}."at", {transition}."id"',  # the model's ordering
+        f"'actor', {actor}",
+    )
+    decisions = json_children(
+        Decision, _DECISION_FIELDS, "case", _case_column("id"), nested=f"'decided_by', {decided_by}"
+    )
+    sql = (
+        f"jsonb_build_object('street', {json_row(Region, _REGION_FIELDS, _case_column('street'))},"
+        f" 'community', {json_row(Region, _REGION_FIELDS, community_of_household)},"
+        f" 'accepted_by', {json_row(User, _USER_FIELDS, _case_column('accepted_by'))},"
+        f" 'decision', {decisions}, 'members', {members}, 'transitions', {transitions})"
+    )
+    # Only identifiers from the models' metadata go into the SQL, no input.
+    return RawSQL(sql, (), output_field=JSONField())  # noqa: S611
+
+
+_PAGE_JSON = _page_json()
 
 
 @dataclass(frozen=True)
@@ -210,14 +275,17 @@ class ScopedFacts:
 
 
 def case_page_queryset(user: User | AnonymousUser) -> QuerySet[Case]:
-    """The case row of the staff case page: the joins of ``case_detail_queryset`` without the
-    columns the page never shows, with which of its relations and plan-panel records exist."""
+    """The case row of the staff case page: what ``case_detail_queryset`` reads of the case without
+    the columns the page never shows, with which of its relations and plan-panel records exist."""
     return (
         cases_visible_to(user)
         .select_related(None)
         .select_related(*_PAGE_JOINS)
         .defer(*_PAGE_DEFERRED)
-        .annotate(page_present=relations_present({**_PAGE_RELATIONS, **PLAN_PANEL_RELATIONS}))
+        .annotate(
+            page_present=relations_present({**_PAGE_RELATIONS, **PLAN_PANEL_RELATIONS}),
+            page_json=_PAGE_JSON,
+        )
     )
 
 
@@ -230,15 +298,48 @@ def _none(instance: Model, relation: str, model: type[Model]) -> None:
     instance.__dict__.setdefault("_prefetched_objects_cache", {})[relation] = rows
 
 
+def _load_page_json(case: Case) -> None:
+    """Put what the ``page_json`` column carries where ``select_related`` and ``prefetch_related``
+    would have: ``case.street``, ``case.household.community``, ``case.accepted_by``,
+    ``case.decision`` (with ``decided_by``; ``Decision.DoesNotExist`` when none) as loaded relations,
+    ``case.household.members.all()`` (active ones) with each ``member.incomes.all()`` and
+    ``case.transitions.all()`` (with each ``actor``) as prefetched ones."""
+    db = case._state.db or DEFAULT_DB_ALIAS
+    data = case.page_json  # type: ignore[attr-defined]
+    household = case.household
+    Case._meta.get_field("street").set_cached_value(case, instance_or_none(Region, _REGION_FIELDS, data["street"], db))
+    community = instance_or_none(Region, _REGION_FIELDS, data["community"], db)
+    Household._meta.get_field("community").set_cached_value(household, community)
+    accepted_by = instance_or_none(User, _USER_FIELDS, data["accepted_by"], db)
+    Case._meta.get_field("accepted_by").set_cached_value(case, accepted_by)
+
+    case_of_decision = Decision._meta.get_field("case")
+    decision = None
+    for row in data["decision"]:  # one at most (a one-to-one)
+        (decision,) = instances(Decision, _DECISION_FIELDS, [row], db)
+        case_of_decision.set_cached_value(decision, case)
+        decided_by = instance_or_none(User, _USER_FIELDS, row["decided_by"], db)
+        Decision._meta.get_field("decided_by").set_cached_value(decision, decided_by)
+    case_of_decision.remote_field.set_cached_value(case, decision)
+
+    members = instances(Member, _MEMBER_FIELDS, data["members"], db)
+    for member, row in zip(members, data["members"], strict=True):
+        set_prefetched(member, "incomes", instances(IncomeItem, _INCOME_FIELDS, row["incomes"], db))
+    set_prefetched(household, "members", members, active=True)
+
+    transitions = instances(CaseTransition, _TRANSITION_FIELDS, data["transitions"], db)
+    actor_of = CaseTransition._meta.get_field("actor")
+    for transition, row in zip(transitions, data["transitions"], strict=True):
+        actor_of.set_cached_value(transition, instance_or_none(User, _USER_FIELDS, row["actor"], db))
+    set_prefetched(case, "transitions", transitions)
+
+
 def case_page_load(case: Case, user: User) -> Case:
     """Read the relations the case page shows into ``case`` (a row of ``case_page_queryset(user)``)
     as ``case_detail_queryset`` prefetches them, with one query per relation that has rows."""
     has = set(case.page_present)  # type: ignore[attr-defined]
-    members = Member.objects.filter(active=True).defer(*_MEMBER_DEFERRED).prefetch_related("incomes")
-    lookups: list[str | Prefetch[Any]] = [
-        Prefetch("household__members", queryset=members),
-        Prefetch("transitions", queryset=CaseTransition.objects.select_related("actor")),
-    ]
+    _load_page_json(case)
+    lookups: list[str | Prefetch[Any]] = []
     if "investigations" in has:
         lookups += ["investigations__investigators", "investigations__photos"]
     if "emergency_payments" in has:

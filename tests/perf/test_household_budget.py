@@ -325,9 +325,9 @@ def test_household_search_of_another_street_finds_nothing(clerk_b: User, househo
 def test_json_column_never_carries_a_field_with_a_database_converter() -> None:
     """The encrypted columns (and JSON) need their ``from_db_value``: the JSON loader would hand them
     over undecrypted, so they are left out even when nobody lists them as unshown."""
-    from applications import selectors as household_selectors
+    from accounts.json_rows import columns
     from applications.models import Member as MemberModel
 
-    carried = [f.attname for f in household_selectors._fields(MemberModel)]
+    carried = [f.attname for f in columns(MemberModel)]
     assert "name" in carried and "id_masked" in carried
     assert not {"id_number", "health_notes"} & set(carried)
