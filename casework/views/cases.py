@@ -8,7 +8,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
-from django.db.models import Model
+from django.db.models import Model, QuerySet
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
@@ -16,6 +16,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
+from accounts.counts import count_together
 from accounts.errors import BusinessError
 from accounts.hooks import collect
 from accounts.labels import choice_labels
@@ -57,8 +58,19 @@ def case_queue(request: HttpRequest) -> HttpResponse:
         qs = selectors.case_queue(user, today=today)
     q = request.GET.get("q", "").strip()
     # Page over ids (an index-only scan of the street's cases, also for page 40 of "all cases"),
-    # then load the page's 30 rows.
-    page = Paginator(selectors.case_search(qs, q).values_list("pk", flat=True), 30).get_page(request.GET.get("page"))
+    # then load the page's 30 rows. The list, the overdue cases (the overdue tab's count, unless the
+    # list is that tab unfiltered) and the applications waiting (clerks) counted in one statement.
+    listed = selectors.case_search(qs, q).values_list("pk", flat=True)
+    overdue_listed = tab == "overdue" and not q
+    to_count: list[QuerySet[Any]] = [listed]
+    if not overdue_listed:
+        to_count.append(selectors.overdue_cases(user, today=today))
+    if user.role == Role.CLERK:
+        to_count.append(selectors.submitted_applications(user))
+    counts = count_together(*to_count)
+    paginator = Paginator(listed, 30)
+    paginator.count = counts[0]  # a cached_property: known here without another query
+    page = paginator.get_page(request.GET.get("page"))
     rows = queue_rows(selectors.queue_page(list(page)), today=today)
     context = {
         "tab": tab,
@@ -68,11 +80,8 @@ def case_queue(request: HttpRequest) -> HttpResponse:
         "rows": rows,
         "rows_html": render_queue_rows(rows),
         "today": today,
-        "submitted_count": selectors.submitted_applications(user).count() if user.role == Role.CLERK else 0,
-        # The overdue tab's paginator has just counted the same rows.
-        "overdue_count": (
-            page.paginator.count if tab == "overdue" and not q else selectors.overdue_cases(user, today=today).count()
-        ),
+        "submitted_count": counts[-1] if user.role == Role.CLERK else 0,
+        "overdue_count": counts[0] if overdue_listed else counts[1],
         "payments": selectors.payments_waiting_for_county(user) if user.role == Role.SUPERVISOR else [],
     }
     return render(request, "casework/queue.html", context)
