@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.core.exceptions import EmptyResultSet
 from django.db import connections
 from django.db.models import QuerySet
 
@@ -24,7 +25,11 @@ def count_together(*querysets: QuerySet[Any]) -> list[int]:
         query = qs.order_by().query
         if not (query.distinct or query.values_select or query.annotations or query.group_by is not None):
             query = qs.order_by().values("pk").query  # rows are rows: only their ids need selecting
-        sql, qs_params = query.sql_with_params()
+        try:
+            sql, qs_params = query.sql_with_params()
+        except EmptyResultSet:  # a condition that matches nothing (``none()``, ``__in=[]``): count() says 0
+            parts.append("0")
+            continue
         parts.append(f"(SELECT COUNT(*) FROM ({sql}) c{n})")  # noqa: S608  (the ORM's SQL; values stay parameters)
         params.extend(qs_params)
     with connections[aliases.pop()].cursor() as cursor:

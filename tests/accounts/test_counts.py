@@ -22,9 +22,12 @@ def test_the_same_numbers_as_count_in_one_statement(clerk_a: User, reviewer_a: U
         Region.objects.filter(parent__level="county").values_list("parent_id", flat=True).distinct(),
         User.objects.filter(role="clerk").order_by("-username"),
         User.objects.values("role").annotate(n=Count("id")),  # one row per role
+        User.objects.none(),
+        Region.objects.filter(code__in=[]),
     ]
     expected = [qs.count() for qs in querysets]
     assert expected[0] > 0 and expected[2] >= 2 and expected[3] == 0 and expected[5] >= 1 and expected[6] >= 2
+    assert expected[7:] == [0, 0]
     assert expected[4] < expected[0]  # distinct over the county, not over the street
     with CaptureQueriesContext(connection) as ctx:
         assert count_together(*querysets) == expected
