@@ -3,12 +3,18 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from decimal import Decimal
 from typing import Any
 
 from django.db import models, transaction
 
 from accounts.models import AuditLog, User
+
+# The rows ``audit_record`` and ``audit_record_many`` hold back inside ``audit_batch``.
+_batch: ContextVar[list[AuditLog] | None] = ContextVar("audit_batch", default=None)
 
 # Chinese labels for audit actions; each app registers its own in AppConfig.ready().
 ACTION_LABELS: dict[str, str] = {"crypto.rotate_keys": "密钥轮换"}
@@ -69,7 +75,11 @@ def audit_record(
         reason=reason,
         actor_label=actor_label,
     )
-    row.save(force_insert=True)
+    batch = _batch.get()
+    if batch is not None:
+        batch.append(row)
+    else:
+        row.save(force_insert=True)
     return row
 
 
@@ -108,7 +118,34 @@ def audit_record_many(rows: list[AuditLog]) -> list[AuditLog]:
     """Insert the ``audit_entry`` rows of one business write with one statement, in order."""
     if not transaction.get_connection().in_atomic_block:
         raise RuntimeError("audit_record_many must run inside the business write's transaction")
+    batch = _batch.get()
+    if batch is not None:
+        batch.extend(rows)
+        return rows
     return AuditLog.objects.bulk_create(rows) if rows else rows
+
+
+@contextmanager
+def audit_batch() -> Iterator[None]:
+    """Hold back the audit rows recorded in the block and insert them, in order, with one statement
+    when it ends (the same rows, each stamped as it is inserted; the rows returned have no id yet).
+
+    For a write made of several audited steps in one transaction, inside that transaction. The block
+    must end on any error, its rows then being dropped with the work it undoes: nothing in it may roll
+    back a savepoint and carry on, or the rows of the work undone would still be inserted. A batch
+    inside a batch adds its rows to the outer one.
+    """
+    if _batch.get() is not None:
+        yield
+        return
+    rows: list[AuditLog] = []
+    token = _batch.set(rows)
+    try:
+        yield
+    finally:
+        _batch.reset(token)
+    if rows:
+        AuditLog.objects.bulk_create(rows)
 
 
 def diff(before: dict[str, Any], after: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:

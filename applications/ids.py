@@ -12,6 +12,7 @@ from __future__ import annotations
 import datetime as dt
 import time
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
 from django.core.exceptions import ValidationError
@@ -61,6 +62,21 @@ def _known_local_prefix(prefix: str) -> bool:
     return prefix in _local_county_codes()
 
 
+@lru_cache(maxsize=4096)
+def _stdnum_knows_prefix(prefix: str, birth_year: int) -> bool:
+    """Whether stdnum's code list has the region ``prefix`` for people born in ``birth_year``.
+
+    ``ric.get_birth_place`` looks only at these two (its list is part of the package), so the answer
+    is kept per process: an intake checks each ID number several times and the search is the costly
+    part of the check.
+    """
+    try:
+        ric.get_birth_place(f"{prefix}{birth_year:04d}01010000")  # 1 January: only the year counts
+    except (stdnum_exc.ValidationError, KeyError, ValueError):
+        return False
+    return True
+
+
 def parse_resident_id(raw: str) -> ResidentId:
     """Validate and normalise (upper-case ``X``); raise ValidationError with a Chinese message."""
     number = (raw or "").strip().replace(" ", "").upper()
@@ -76,10 +92,7 @@ def parse_resident_id(raw: str) -> ResidentId:
         raise ValidationError(_("身份证号码中的出生日期无效。"), code="birth_date") from None
     if birth > dt.date.today() or birth.year < 1900:
         raise ValidationError(_("身份证号码中的出生日期无效。"), code="birth_date")
-    try:
-        ric.get_birth_place(number)
-    except (stdnum_exc.ValidationError, KeyError, ValueError):
-        if not _known_local_prefix(number[:6]):
-            raise ValidationError(_("身份证号码前6位地区码无效。"), code="region") from None
+    if not _stdnum_knows_prefix(number[:6], birth.year) and not _known_local_prefix(number[:6]):
+        raise ValidationError(_("身份证号码前6位地区码无效。"), code="region")
     sex = "M" if int(number[16]) % 2 == 1 else "F"
     return ResidentId(number=number, birth_date=birth, sex=sex)

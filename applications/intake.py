@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
@@ -68,19 +68,26 @@ def _adults(members: Iterable[Member], *, on: dt.date) -> list[Member]:
 
 
 def adults_without_authorisation(
-    application: Application, *, on: dt.date, members: Sequence[Member] | None = None
+    application: Application,
+    *,
+    on: dt.date,
+    members: Sequence[Member] | None = None,
+    signed: Collection[int] | None = None,
 ) -> list[Member]:
     """Adult members (age ≥ 18 on ``on``) with no signed authorisation on this application.
 
-    ``members``: the household's active members in id order, when the caller holds them already.
+    ``members``: the household's active members in id order, when the caller holds them already;
+    ``signed``: the ids of the members whose authorisation is signed, when the caller knows every
+    authorisation of the application (it created them all in its transaction).
     """
     if application.household_id is None:
         return []
-    signed = set(
-        EconomicCheckAuthorisation.objects.filter(application=application, signed=True).values_list(
-            "member_id", flat=True
+    if signed is None:
+        signed = set(
+            EconomicCheckAuthorisation.objects.filter(application=application, signed=True).values_list(
+                "member_id", flat=True
+            )
         )
-    )
     if members is None:
         assert application.household is not None
         adults = adult_members(application.household, on=on)
@@ -522,12 +529,14 @@ def authorisations_record(
     application: Application,
     rows: Sequence[AuthorisationInput],
     savepoint: bool = True,
+    new_application: bool = False,
 ) -> list[EconomicCheckAuthorisation]:
     """``authorisation_record`` for several members at once (same rows, same audit rows).
 
     The new authorisations are inserted as recorded — signed or not — with one statement, and the
     audit rows with another. ``savepoint=False``: the caller's transaction is undone as a whole when
-    this raises.
+    this raises. ``new_application``: the caller created ``application`` in its transaction, so it
+    has no authorisations yet and none are looked up.
     """
     with transaction.atomic(savepoint=savepoint):
         if len({r.member.pk for r in rows}) != len(rows):  # a member twice: the later row wins, in order
@@ -548,12 +557,16 @@ def authorisations_record(
             )
             for r in rows
         ]
-        existing = {
-            a.member_id: a
-            for a in EconomicCheckAuthorisation.objects.select_for_update().filter(
-                application=application, member__in=[r.member.pk for r in rows]
-            )
-        }
+        existing = (
+            {}
+            if new_application
+            else {
+                a.member_id: a
+                for a in EconomicCheckAuthorisation.objects.select_for_update().filter(
+                    application=application, member__in=[r.member.pk for r in rows]
+                )
+            }
+        )
         auths: list[EconomicCheckAuthorisation] = []
         befores: list[dict[str, Any] | None] = []
         new: list[EconomicCheckAuthorisation] = []

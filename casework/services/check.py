@@ -68,10 +68,12 @@ def check_begin(
     if missing:
         raise BusinessError(_refuse_message(missing), code="authorisation_missing", status=409)
     check = EconomicCheck.objects.create(case=case, purpose=purpose.strip() or DEFAULT_PURPOSE, requested_by=actor)
-    apply_transition(case=case, to=CaseStatus.CHECKING, actor=actor, reason=check.purpose)
-    if case.check_started_on is None:
+    started: list[str] = []
+    if case.check_started_on is None:  # the first check: its date is written with the status change
         case.check_started_on = timezone.localdate()
-        case.save(update_fields=["check_started_on"])
+        started.append("check_started_on")
+    # check_step above refused a case already checking, so the transition happens and saves the date.
+    apply_transition(case=case, to=CaseStatus.CHECKING, actor=actor, reason=check.purpose, also_save=started)
     case_id = case.pk
     # robust: with the broker down the check stays PENDING (logged), and starting it again re-sends it.
     transaction.on_commit(lambda: _queue_check(case_id), robust=True)

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import copy
 import datetime as dt
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -20,7 +20,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from accounts.audit import audit_record
+from accounts.audit import audit_batch, audit_record
 from accounts.crypto import blind_index, mask_id
 from accounts.errors import BusinessError
 from accounts.models import Role, User
@@ -82,12 +82,18 @@ def case_accept(*, actor: User, application: Application) -> Case:
 
 
 def _case_open(
-    *, actor: User, application: Application, current: bool = False, members: Sequence[Member] | None = None
+    *,
+    actor: User,
+    application: Application,
+    current: bool = False,
+    members: Sequence[Member] | None = None,
+    signed: Collection[int] | None = None,
 ) -> Case:
     """``case_accept`` inside the caller's transaction (which is undone as a whole when this raises).
 
     ``current``: the caller created or locked ``application`` in this transaction (see
-    ``application_mark_accepted``); ``members``: the household's active members in id order, if held.
+    ``application_mark_accepted``); ``members``: the household's active members in id order, if held;
+    ``signed``: the members with a signed authorisation, if the caller wrote every authorisation.
     """
     require_intake_role(actor, application.street_id)
     application = app_intake.application_mark_accepted(actor=actor, application=application, current=current)
@@ -133,7 +139,7 @@ def _case_open(
             "public_emergency": case.public_emergency_id,
         },
     )
-    if not app_intake.adults_without_authorisation(application, on=today, members=members):
+    if not app_intake.adults_without_authorisation(application, on=today, members=members, signed=signed):
         from casework.services.check import check_begin
 
         # The check moves its own copy on: the case returned (and shown in the intake response)
@@ -178,6 +184,7 @@ def intake_duplicates(
 
 
 @transaction.atomic
+@audit_batch()
 def intake_register(
     *,
     actor: User,
@@ -194,8 +201,8 @@ def intake_register(
     and ``authorisations`` (one dict per member row, same order: signed, signed_on, scan).
 
     The steps below share this one transaction (its savepoint undoes them all on an error), so
-    they take no savepoints of their own, and each hands on the rows it wrote instead of the next
-    one reading them back.
+    they take no savepoints of their own, each hands on the rows it wrote instead of the next one
+    reading them back, and their audit rows are inserted together at the end.
     """
     street = household.street if household is not None else data["street"]
     require_intake_role(actor, street.code)
@@ -227,7 +234,8 @@ def intake_register(
         members=active,
         savepoint=False,
     )
-    app_intake.authorisations_record(
+    new_application = online_application is None
+    auths = app_intake.authorisations_record(
         actor=actor,
         application=application,
         rows=[
@@ -241,12 +249,16 @@ def intake_register(
             if auth and (auth.get("signed") or auth.get("scan"))
         ],
         savepoint=False,
+        new_application=new_application,
     )
     if not accept:
         return IntakeResult(application=application, case=None)
+    # A new application has no authorisations but those just recorded (a member given twice: the later
+    # row is the one stored), so the acceptance need not read them back to see who signed.
+    signed = {a.member_id for a in {a.member_id: a for a in auths}.values() if a.signed} if new_application else None
     # A new household is the one in hand; an existing one was updated through its own re-read row, so
     # the acceptance reads the application (and with it the household) again, as it always has.
-    case = _case_open(actor=actor, application=application, current=active is not None, members=active)
+    case = _case_open(actor=actor, application=application, current=active is not None, members=active, signed=signed)
     return IntakeResult(application=case.application, case=case)
 
 

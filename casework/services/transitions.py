@@ -7,6 +7,8 @@ the audit row in the same transaction.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -59,8 +61,14 @@ def check_step(*, case: Case, to: str, actor: User | None) -> Step:
     return step
 
 
-def apply_transition(*, case: Case, to: str, actor: User | None, reason: str = "") -> bool:
-    """Move an already locked ``case`` to ``to``; False (and no rows) when it is already there."""
+def apply_transition(
+    *, case: Case, to: str, actor: User | None, reason: str = "", also_save: Sequence[str] = ()
+) -> bool:
+    """Move an already locked ``case`` to ``to``; False (and no rows) when it is already there.
+
+    ``also_save``: other fields of ``case`` the caller changed, written by the status's UPDATE (so not
+    at all when this returns False).
+    """
     if not transaction.get_connection().in_atomic_block:
         raise RuntimeError("apply_transition must run inside the caller's transaction")
     if case.status == to:
@@ -69,7 +77,7 @@ def apply_transition(*, case: Case, to: str, actor: User | None, reason: str = "
     from_status = case.status
     case.status = to
     case.status_changed_at = timezone.now()
-    update = ["status", "status_changed_at"]
+    update = ["status", "status_changed_at", *also_save]
     if to in CLOSED_STATUSES:
         case.closed_on = timezone.localdate()
         update.append("closed_on")
