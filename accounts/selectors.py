@@ -59,5 +59,16 @@ def regions_visible_to(user: User | AnonymousUser) -> QuerySet[Region]:
     return Region.objects.filter(Q(code__startswith=prefix) | Q(code__in=ancestors))
 
 
+def scope_by_street(qs: QuerySet[M], user: User | AnonymousUser, field: str = "street") -> QuerySet[M]:
+    """``scope_by_region(qs, user, f"{field}__code")`` with the same rows, but ``street_id = '…'`` for
+    a street-level user instead of ``street_id::text LIKE '…%'``: the planner estimates an equality
+    on the street FK properly and can use the (street_id, …) indexes. The street column only holds
+    street codes (9 digits), so for a 9-digit prefix both conditions select the same rows."""
+    prefix = scope_prefix(user)
+    if prefix is not None and len(prefix) == STREET_CODE_LENGTH:
+        return qs.filter(**{f"{field}_id": prefix})
+    return scope_by_region(qs, user, f"{field}__code")
+
+
 def streets_visible_to(user: User | AnonymousUser) -> QuerySet[Region]:
     return scope_by_region(Region.objects.filter(level=Region.Level.STREET), user, "code")

@@ -12,14 +12,14 @@ from accounts.crypto import blind_index
 from accounts.hooks import collect
 from accounts.json_rows import columns, instances, json_array, json_children, json_object, set_prefetched
 from accounts.models import AuditLog, Region, User
-from accounts.selectors import scope_by_region
+from accounts.selectors import scope_by_street
 from applications.models import Household, IncomeItem, Member, Vehicle
 
 M = TypeVar("M", bound=Model)
 
 
 def _scoped(qs: QuerySet[Household], user: User | AnonymousUser) -> QuerySet[Household]:
-    qs = scope_by_region(qs, user, "street__code")
+    qs = scope_by_street(qs, user)
     # Downstream apps narrow it further for some roles (casework: a social worker's assigned families).
     for condition in collect("household_scope", user):
         qs = qs.filter(condition)

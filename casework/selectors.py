@@ -21,7 +21,7 @@ from django.utils.translation import gettext as _
 from accounts.crypto import blind_index
 from accounts.json_rows import columns, instance_or_none, instances, json_array, json_children, json_row, set_prefetched
 from accounts.models import Region, Role, User
-from accounts.selectors import STREET_CODE_LENGTH, region_visible_to, scope_by_region, scope_prefix
+from accounts.selectors import region_visible_to, scope_by_region, scope_by_street
 from applications.models import (
     Application,
     ApplicationStatus,
@@ -56,17 +56,6 @@ from casework.models.services_catalogue import ServiceOrder
 from casework.models.spotcheck import SpotCheckItem
 
 M = TypeVar("M", bound=Model)
-
-
-def scope_by_street(qs: QuerySet[M], user: User | AnonymousUser, field: str = "street") -> QuerySet[M]:
-    """``scope_by_region(qs, user, f"{field}__code")`` with the same rows, but ``street_id = '…'`` for
-    a street-level user instead of ``street_id::text LIKE '…%'``: the planner estimates an equality
-    on the street FK properly and can use the (street_id, …) indexes. The street column only holds
-    street codes (9 digits), so for a 9-digit prefix both conditions select the same rows."""
-    prefix = scope_prefix(user)
-    if prefix is not None and len(prefix) == STREET_CODE_LENGTH:
-        return qs.filter(**{f"{field}_id": prefix})
-    return scope_by_region(qs, user, f"{field}__code")
 
 
 def cases_visible_to(user: User | AnonymousUser) -> QuerySet[Case]:

@@ -33,7 +33,7 @@ def main() -> None:
     parser.add_argument("--user", default="clerk_a")
     parser.add_argument("--repeat", type=int, default=5)
     parser.add_argument("--explain", action="store_true")
-    parser.add_argument("--only", default="", help="comma-separated endpoint labels")
+    parser.add_argument("--only", default="", help="endpoint labels separated by |")
     parser.add_argument("--cprofile", type=int, default=0, help="print the top N functions (own time) per endpoint")
     args = parser.parse_args()
     os.environ["DATABASE_URL"] = eb.bench_database_url(args.database)
@@ -157,12 +157,21 @@ def main() -> None:
                 template_s[0] += time.perf_counter() - t
 
     django_backend.Template.render = timed_render  # type: ignore[method-assign]
-    only = {x.strip() for x in args.only.split(",") if x.strip()}
+    import psutil
+
+    def backend_pid() -> int:
+        with connection.cursor() as cur:
+            cur.execute("SELECT pg_backend_pid()")
+            return int(cur.fetchone()[0])
+
+    only = {x.strip() for x in args.only.split("|") if x.strip()}
     for label, call in endpoints:
         if only and label not in only:
             continue
         call()  # warm
         walls, cpus, counts, sql_ms, tpl_ms = [], [], [], [], []
+        backend = psutil.Process(backend_pid())
+        pg0 = backend.cpu_times()
         slow: dict[str, float] = {}
         for _ in range(args.repeat):
             with CaptureQueriesContext(connection) as ctx:
@@ -177,8 +186,11 @@ def main() -> None:
             sql_ms.append(sum(float(q["time"]) for q in ctx.captured_queries) * 1000)
             for q in ctx.captured_queries:
                 slow[q["sql"]] = max(slow.get(q["sql"], 0.0), float(q["time"]) * 1000)
+        pg1 = backend.cpu_times()
+        pg_ms = (pg1.user + pg1.system - pg0.user - pg0.system) * 1000 / args.repeat
         print(
             f"{label:<28} wall {statistics.median(walls):7.1f} ms  Python CPU {statistics.median(cpus):6.1f} ms  "
+            f"PostgreSQL CPU {pg_ms:5.1f} ms (mean)  "
             f"queries {statistics.median(counts):5.0f}  "
             f"SQL {statistics.median(sql_ms):7.1f} ms  templates {statistics.median(tpl_ms):5.1f} ms"
         )
