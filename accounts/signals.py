@@ -7,12 +7,13 @@ from typing import Any
 
 from axes.signals import user_locked_out
 from django.contrib.auth.signals import user_logged_in, user_logged_out, user_login_failed
-from django.db.models.signals import post_save, pre_save
+from django.db.models.signals import post_delete, post_save, pre_save
 from django.dispatch import receiver
 from django.http import HttpRequest
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from accounts.models import User
+from accounts.backends import forget_cached_users
+from accounts.models import Region, User
 from accounts.security import client_ip, end_user_sessions, forget_otp_free, logger, stamp_login
 
 
@@ -67,3 +68,16 @@ def _otp_device_confirmed(sender: type[TOTPDevice], instance: TOTPDevice, **kwar
     they forget the remembered "no device" answer (accounts.security.OTP_FREE_KEY) and ask for a code."""
     if instance.confirmed:
         forget_otp_free(instance.user_id)
+
+
+@receiver(post_save, sender=User, dispatch_uid="auth_user_cache_save")
+@receiver(post_delete, sender=User, dispatch_uid="auth_user_cache_delete")
+def _forget_cached_user(sender: Any, instance: User, **kwargs: Any) -> None:
+    """The signed-in user's cached row (accounts/backends.py) is dropped on every change."""
+    forget_cached_users([instance.pk])
+
+
+@receiver(post_save, sender=Region, dispatch_uid="auth_user_cache_region")
+def _forget_cached_users_of_region(sender: Any, instance: Region, **kwargs: Any) -> None:
+    """A renamed region: the cached users who carry it read it again."""
+    forget_cached_users(User.objects.filter(region_id=instance.pk).values_list("pk", flat=True))

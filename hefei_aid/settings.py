@@ -246,6 +246,9 @@ SPECTACULAR_SETTINGS = {
 # process (and could not be invalidated across gunicorn workers), so the table is read directly.
 SESSION_ENGINE = "django.contrib.sessions.backends.cached_db" if REDIS_URL else "django.contrib.sessions.backends.db"
 SESSION_CACHE_ALIAS = "sessions" if REDIS_URL else "default"
+# The signed-in user row is kept beside the session copy (accounts/backends.py); without Redis each
+# process would keep its own copy, which another process's save could not reach: not kept then.
+AUTH_USER_CACHE = "sessions" if REDIS_URL else None
 SESSION_IDLE_TIMEOUT = 30 * 60
 SESSION_ABSOLUTE_TIMEOUT = 12 * 60 * 60
 SESSION_COOKIE_AGE = SESSION_ABSOLUTE_TIMEOUT

@@ -46,8 +46,9 @@ def _reference_data(request: pytest.FixtureRequest) -> Any:
 def _database_sessions(settings: Any) -> None:
     """Sessions in the table whatever ``REDIS_URL`` says (CI sets it; a laptop does not), so query
     budgets and session tests mean the same everywhere. tests/security/test_session_cache.py tests
-    the Redis copy (``cached_db``) on its own."""
+    the Redis copy (``cached_db``) and the user row kept with it on their own."""
     settings.SESSION_ENGINE = "django.contrib.sessions.backends.db"
+    settings.AUTH_USER_CACHE = None  # nor the user row beside them (the same test file tests it)
 
 
 @pytest.fixture(autouse=True)

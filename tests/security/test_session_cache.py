@@ -21,6 +21,7 @@ from django.core.cache import caches
 from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
 
 from accounts.models import User
 from accounts.security import end_user_sessions
@@ -157,3 +158,84 @@ def test_redis_down_reads_postgresql_and_clears_what_it_could_not_delete(
     assert raw.exists(made_key) == 0
     assert not cache_module._session_state["pending"]
     raw.close()
+
+
+# --- the signed-in user's row, kept beside the session (accounts/backends.py) ----------------------
+
+
+@pytest.fixture
+def cached_users(cached_sessions: str, settings: Any) -> str:
+    settings.AUTH_USER_CACHE = "sessions"
+    return cached_sessions
+
+
+def _user_queries(client: Client, url: str = "/households/") -> tuple[int, str]:
+    with CaptureQueriesContext(connection) as ctx:
+        response = client.get(url)
+    assert response.status_code == 200
+    return sum('FROM "accounts_user"' in q["sql"] for q in ctx.captured_queries), response.content.decode()
+
+
+def test_the_user_row_is_read_once_then_from_the_cache(cached_users: str, clerk_a: User) -> None:
+    client = Client()
+    client.force_login(clerk_a)
+    assert _user_queries(client)[0] == 1
+    queries, html = _user_queries(client)
+    assert queries == 0 and clerk_a.display_name in html and "三里庵街道" in html
+    raw = redis.Redis.from_url(REDIS_URL)
+    ttl = raw.ttl(caches["sessions"].make_and_validate_key(f"auth-user:{clerk_a.pk}"))
+    raw.close()
+    assert 0 < ttl <= cache_module.SESSION_CACHE_TTL
+
+
+def test_a_changed_role_region_or_password_is_seen_on_the_next_request(
+    cached_users: str, clerk_a: User, django_capture_on_commit_callbacks: Any
+) -> None:
+    client = Client()
+    client.force_login(clerk_a)
+    assert f'href="{reverse("intake")}"' in _user_queries(client)[1]
+    assert _user_queries(client)[0] == 0
+    with django_capture_on_commit_callbacks(execute=True) as callbacks:
+        clerk_a.role = "reviewer"
+        clerk_a.save(update_fields=["role"])
+    assert callbacks  # deleted again at commit
+    queries, html = _user_queries(client)
+    assert queries == 1 and f'href="{reverse("intake")}"' not in html  # the reviewer's menu: no intake entry
+    assert clerk_a.region is not None
+    region = clerk_a.region
+    region.name = "三里庵街道(更名)"
+    region.save(update_fields=["name"])
+    queries, html = _user_queries(client)
+    assert queries == 1 and "三里庵街道(更名)" in html
+    clerk_a.set_password("a-new-password-for-the-test")
+    clerk_a.save()
+    response = client.get("/households/")  # the session's password hash no longer matches
+    assert response.status_code == 302 and "/accounts/login/" in response["Location"]
+
+
+def test_a_disabled_or_deleted_user_is_not_served_from_the_cache(cached_users: str, clerk_a: User) -> None:
+    client = Client()
+    client.force_login(clerk_a)
+    _user_queries(client)
+    key = f"auth-user:{clerk_a.pk}"
+    assert isinstance(caches["sessions"].get(key), User)
+    clerk_a.is_active = False
+    clerk_a.save()
+    assert caches["sessions"].get(key) is None
+    response = client.get("/households/")
+    assert response.status_code == 302 and "/accounts/login/" in response["Location"]
+    clerk_a.is_active = True
+    clerk_a.save()
+    client.force_login(clerk_a)
+    _user_queries(client)
+    assert isinstance(caches["sessions"].get(key), User)
+    User.objects.filter(pk=clerk_a.pk).delete()
+    assert caches["sessions"].get(key) is None
+
+
+def test_without_the_setting_nothing_is_kept(cached_sessions: str, clerk_a: User) -> None:
+    client = Client()
+    client.force_login(clerk_a)
+    _user_queries(client)
+    assert _user_queries(client)[0] == 1
+    assert caches["sessions"].get(f"auth-user:{clerk_a.pk}") is None
