@@ -5,8 +5,9 @@ It was 94 statements: the county check of each ID number run five times, the wor
 times, a savepoint around every member and authorisation, each authorisation inserted unsigned then
 updated, and every row re-read after it was written. Then 35: the authorisations of the application just
 created were still looked up (none) and read back for the acceptance, the start date of the check had an
-UPDATE of its own and each step inserted its own audit rows. The rows and audit rows it writes are pinned
-here too, so a cheaper intake cannot quietly write less.
+UPDATE of its own and each step inserted its own audit rows. Then 27: the duplicate guard read the
+applications and the cases with a statement each. The rows and audit rows it writes are pinned here too,
+so a cheaper intake cannot quietly write less.
 """
 
 from __future__ import annotations
@@ -35,11 +36,11 @@ pytestmark = pytest.mark.django_db
 
 # In a test the request runs inside the test's transaction, so BEGIN/COMMIT become SAVEPOINT/RELEASE:
 # idempotency claim (3), request transaction (2), street and community (2), the intake's savepoint (2),
-# duplicate guard (2), household, members, incomes (3), receipt number and application (2),
+# duplicate guard (1: applications and cases together), household, members, incomes (3), receipt number and application (2),
 # authorisations (1), acceptance (1), calendar and public emergency (2), case and its history row (2),
 # check, status with start date, history row (3), the 7 audit rows together (1), storing the idempotent
 # response (1).
-INTAKE_STATEMENTS = 27
+INTAKE_STATEMENTS = 26
 
 # A county code (巢湖市, 2011) that python-stdnum does not know for a 1980 birth: checked in our own table.
 CHAOHU_ID = make_resident_id(county="340181", seq=135)
@@ -87,6 +88,8 @@ def test_intake_statement_budget(clerk_a: User) -> None:
     assert not _touching(sqls, "applications_economiccheckauthorisation", "SELECT")  # a new application has none
     assert len(_touching(sqls, "casework_case", "UPDATE")) == 1  # status and start date of the check
     assert len(_touching(sqls, "accounts_auditlog", "INSERT")) == 1
+    [guard] = [s for s in sqls if '"id_indexes" &&' in s]  # one scan of the GIN index for both kinds
+    assert '"casework_case"' in guard
     # Two stand in for the BEGINs of the idempotency claim and of the request; one is the intake's own.
     assert len([s for s in sqls if s.startswith("SAVEPOINT")]) == 3
 
