@@ -285,26 +285,26 @@ def postgres_cpu(database: str) -> float:
     exited (backends closed by CONN_MAX_AGE during a run would otherwise take their CPU with them).
     Counts the whole server, other databases included: run on a quiet server."""
     import psutil
+    import psycopg2
 
-    for proc in psutil.process_iter(["cmdline"]):
-        cmd = " ".join(proc.info["cmdline"] or [])
-        if cmd.startswith("postgres: ") and f" {database} " in cmd:
-            try:
-                postmaster = proc.parent()
-                if postmaster is None:
-                    continue
-                own = postmaster.cpu_times()
-                total = own.user + own.system + own.children_user + own.children_system
-                for child in postmaster.children():
-                    try:
-                        t = child.cpu_times()
-                        total += t.user + t.system
-                    except psutil.Error:
-                        pass
-                return total
-            except psutil.Error:
-                continue
-    return 0.0
+    conn = psycopg2.connect(eb.bench_database_url(database))
+    try:
+        with conn.cursor() as cur:
+            cur.execute("SELECT pg_backend_pid()")
+            postmaster = psutil.Process(cur.fetchone()[0]).parent()
+    finally:
+        conn.close()
+    if postmaster is None:
+        raise RuntimeError("no PostgreSQL postmaster found")
+    own = postmaster.cpu_times()
+    total = own.user + own.system + own.children_user + own.children_system
+    for child in postmaster.children():
+        try:
+            t = child.cpu_times()
+            total += t.user + t.system
+        except psutil.Error:
+            pass
+    return float(total)
 
 
 def run_locust(args: argparse.Namespace, run: str, fixture_path: Path, writes_log: Path) -> int:
