@@ -43,21 +43,26 @@ def fund_detail_queryset(user: Viewer) -> QuerySet[Fund]:
     )
 
 
+def fund_regions_for_case(user: Viewer, case: Any) -> list[str]:
+    """The regions whose funds may help the case's family and that the user may see: the family's
+    county, street and community, each inside the user's region or one of its ancestors (the test of
+    ``region__in=regions_visible_to(user)``, decided in Python on these few codes instead of a
+    subquery in every page's SQL)."""
+    home = case.household.community_id or case.street_id
+    prefixes = [home[:n] for n in (6, 9, 12) if len(home) >= n]
+    prefix = scope_prefix(user)
+    if prefix is None:
+        return []
+    ancestors = {prefix[:n] for n in (4, 6, 9) if len(prefix) > n}
+    return [code for code in prefixes if code.startswith(prefix) or code in ancestors]
+
+
 def funds_for_case(user: Viewer, case: Any) -> QuerySet[Fund]:
     """Active funds that help the case's family: the county fund, and mutual-aid funds of the family's
     street or community. Regions visible to the user include their ancestors (the county)."""
-    home = case.household.community_id or case.street_id
-    prefixes = [home[:n] for n in (6, 9, 12) if len(home) >= n]
-    # ``region__in=regions_visible_to(user)`` decided on these few codes in Python (the same test:
-    # inside the user's region, or one of its ancestors) instead of a subquery in every page's SQL.
-    prefix = scope_prefix(user)
-    visible = []
-    if prefix is not None:
-        ancestors = {prefix[:n] for n in (4, 6, 9) if len(prefix) > n}
-        visible = [code for code in prefixes if code.startswith(prefix) or code in ancestors]
     return (
         Fund.objects.select_related("region")
-        .filter(active=True, region_id__in=visible)
+        .filter(active=True, region_id__in=fund_regions_for_case(user, case))
         .order_by("kind", "region_id", "name")
     )
 
