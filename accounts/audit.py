@@ -61,8 +61,6 @@ def audit_record(
     reason: str = "",
     actor_label: str | None = None,
 ) -> AuditLog:
-    if not transaction.get_connection().in_atomic_block:
-        raise RuntimeError("audit_record must run inside the business write's transaction")
     row = audit_entry(
         actor=actor,
         action=action,
@@ -75,11 +73,7 @@ def audit_record(
         reason=reason,
         actor_label=actor_label,
     )
-    batch = _batch.get()
-    if batch is not None:
-        batch.append(row)
-    else:
-        row.save(force_insert=True)
+    audit_record_many([row])  # inside the business write's transaction, or held by ``audit_batch``
     return row
 
 
@@ -117,7 +111,7 @@ def audit_entry(
 def audit_record_many(rows: list[AuditLog]) -> list[AuditLog]:
     """Insert the ``audit_entry`` rows of one business write with one statement, in order."""
     if not transaction.get_connection().in_atomic_block:
-        raise RuntimeError("audit_record_many must run inside the business write's transaction")
+        raise RuntimeError("audit rows must be written inside the business write's transaction")
     batch = _batch.get()
     if batch is not None:
         batch.extend(rows)

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import importlib
 from collections.abc import Iterable
 from dataclasses import dataclass
 
 from django.apps import apps
 
+from accounts.hooks import app_module
 from accounts.models import Region, Role, User
 
 DEMO_PASSWORD = "Hefei-demo-2026"  # noqa: S105 (published demo accounts)
@@ -77,13 +77,8 @@ def load_app_demos(context: DemoContext, labels: Iterable[str]) -> list[str]:
     in the order given (dependency order); returns the labels loaded."""
     loaded = []
     for label in labels:
-        if not apps.is_installed(label):
-            continue
-        try:
-            module = importlib.import_module(f"{label}.demo")
-        except ModuleNotFoundError as exc:
-            if exc.name != f"{label}.demo":
-                raise
+        module = app_module(label, "demo") if apps.is_installed(label) else None
+        if module is None:
             continue
         module.load(context)
         loaded.append(label)

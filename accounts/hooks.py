@@ -13,21 +13,27 @@ The dependency direction of STYLE.md holds: applications never imports casework 
 from __future__ import annotations
 
 import importlib
+from types import ModuleType
 from typing import Any
 
 HOOK_APPS = ["applications", "eligibility", "casework", "charity", "oversight"]
 
 
+def app_module(label: str, name: str) -> ModuleType | None:
+    """The module ``<label>.<name>`` (``casework.hooks``), or None when the app has none; an import
+    error inside an existing module still raises."""
+    try:
+        return importlib.import_module(f"{label}.{name}")
+    except ModuleNotFoundError as exc:
+        if exc.name != f"{label}.{name}":
+            raise
+        return None
+
+
 def collect(name: str, *args: Any) -> list[Any]:
     results: list[Any] = []
     for label in HOOK_APPS:
-        try:
-            module = importlib.import_module(f"{label}.hooks")
-        except ModuleNotFoundError as exc:
-            if exc.name != f"{label}.hooks":
-                raise
-            continue
-        func = getattr(module, name, None)
+        func = getattr(app_module(label, "hooks"), name, None)
         if func is not None:
             results.extend(func(*args))
     return results

@@ -54,16 +54,14 @@ def _case_panel_flags(user: Any, case: Any, may_refer: bool) -> tuple[bool, bool
     from charity.models import Fund, HandOff
 
     prefix = scope_prefix(user)
-    regions = selectors.fund_regions_for_case(user, case) if may_refer else []
-    if prefix is None and not regions:
+    if prefix is None:  # sees nothing (and so no fund region either)
         return False, False
+    regions = selectors.fund_regions_for_case(user, case) if may_refer else []
     handoff = HandOff._meta
     fund = Fund._meta
     handoffs_sql = (
         f'EXISTS(SELECT 1 FROM "{handoff.db_table}" h WHERE h."{handoff.get_field("case").column}" = %s'  # noqa: S608
         f' AND h."{handoff.get_field("street").column}"::text LIKE %s)'
-        if prefix is not None
-        else "FALSE"
     )
     funds_sql = (
         f'EXISTS(SELECT 1 FROM "{fund.db_table}" f WHERE f."{fund.get_field("active").column}"'  # noqa: S608
@@ -71,7 +69,7 @@ def _case_panel_flags(user: Any, case: Any, may_refer: bool) -> tuple[bool, bool
         if regions
         else "FALSE"
     )
-    params: list[Any] = ([case.pk, f"{prefix}%"] if prefix is not None else []) + ([regions] if regions else [])
+    params: list[Any] = [case.pk, f"{prefix}%"] + ([regions] if regions else [])
     with connection.cursor() as cursor:
         cursor.execute(f"SELECT {handoffs_sql}, {funds_sql}", params)
         has_handoffs, has_funds = cursor.fetchone()
