@@ -307,6 +307,30 @@ def postgres_cpu(database: str) -> float:
     return float(total)
 
 
+def start_py_spy(pid: int, duration: int, run: str) -> subprocess.Popen[bytes]:
+    """py-spy sampling every gunicorn worker at 50 Hz for the run, as collapsed stacks. Only stacks
+    holding the GIL count (``--gil``): a worker waiting for PostgreSQL, Redis or the client has let
+    go of it, so what is left is the worker's own CPU."""
+    cmd = [
+        str(BASE_DIR / ".venv" / "bin" / "py-spy"),
+        "record",
+        "--pid",
+        str(pid),
+        "--subprocesses",
+        "--nonblocking",
+        "--gil",
+        "--rate",
+        "50",
+        "--format",
+        "raw",
+        "--duration",
+        str(duration),
+        "--output",
+        str(OUT / f"load_{run}_pyspy.txt"),
+    ]
+    return subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+
 def run_locust(args: argparse.Namespace, run: str, fixture_path: Path, writes_log: Path) -> int:
     env = {
         **os.environ,
@@ -389,6 +413,12 @@ def main() -> None:
         default="mix",
         help="mix: the staff mix of bench/load/locustfile.py; ceiling: only the sign-in page (the machine's ceiling)",
     )
+    parser.add_argument(
+        "--py-spy",
+        action="store_true",
+        help="sample the gunicorn workers with py-spy during the run (var/bench/load_<run>_pyspy.txt; "
+        "read it with bench/load/pyspy_top.py); costs the machine a little CPU",
+    )
     args = parser.parse_args()
     if not os.environ.get("DATABASE_URL"):
         log("DATABASE_URL not set: using the embedded server")
@@ -413,8 +443,11 @@ def main() -> None:
         cpu0 = cpu_seconds([gunicorn.pid]), postgres_cpu(args.database)
         children0 = resource.getrusage(resource.RUSAGE_CHILDREN)
         t0 = time.time()
+        spy = start_py_spy(gunicorn.pid, args.duration, run) if args.py_spy else None
         with LoadSampler(args.database) as sampler:
             code = run_locust(args, run, fixture_path, writes_log)
+        if spy is not None:
+            spy.wait(timeout=60)
         wall = time.time() - t0
         cpu1 = cpu_seconds([gunicorn.pid]), postgres_cpu(args.database)
         children1 = resource.getrusage(resource.RUSAGE_CHILDREN)  # Locust (the only child run meanwhile)

@@ -89,28 +89,28 @@ MIDDLEWARE = [
 
 ROOT_URLCONF = "hefei_aid.urls"
 
+_CONTEXT_PROCESSORS = [
+    "django.template.context_processors.request",
+    "django.template.context_processors.i18n",
+    "django.contrib.auth.context_processors.auth",
+    "django.contrib.messages.context_processors.messages",
+    "accounts.context_processors.navigation",
+]
 TEMPLATES = [
     {
         "BACKEND": "django.template.backends.django.DjangoTemplates",
         "DIRS": [BASE_DIR / "templates"],
         "APP_DIRS": True,
-        "OPTIONS": {
-            "context_processors": [
-                "django.template.context_processors.request",
-                "django.template.context_processors.i18n",
-                "django.contrib.auth.context_processors.auth",
-                "django.contrib.messages.context_processors.messages",
-                "accounts.context_processors.navigation",
-            ],
-        },
+        "OPTIONS": {"context_processors": _CONTEXT_PROCESSORS},
     },
     {
-        # Fragments of the busiest pages only (hefei_aid/jinja2.py says why); pages are the templates above.
+        # The busiest pages and the layout's header (hefei_aid/jinja2.py says why); the other pages
+        # are the templates above. Pages rendered here are asked for with ``using="jinja2"``.
         "BACKEND": "django.template.backends.jinja2.Jinja2",
         "NAME": "jinja2",
         "DIRS": [BASE_DIR / "templates" / "jinja2"],
         "APP_DIRS": False,
-        "OPTIONS": {"environment": "hefei_aid.jinja2.environment"},
+        "OPTIONS": {"environment": "hefei_aid.jinja2.environment", "context_processors": _CONTEXT_PROCESSORS},
     },
 ]
 
