@@ -19,7 +19,7 @@ from typing import Any
 
 from django.core.cache.backends.base import DEFAULT_TIMEOUT
 from django.core.cache.backends.locmem import LocMemCache
-from django.core.cache.backends.redis import RedisCache
+from django.core.cache.backends.redis import RedisCache, RedisCacheClient
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
@@ -30,9 +30,31 @@ _state = {"down_until": 0.0}  # per process (shared by the per-thread cache inst
 _UNREACHABLE = (RedisConnectionError, RedisTimeoutError, OSError)
 
 
+class ReusedClient(RedisCacheClient):
+    """Django's Redis cache client, keeping one ``redis.Redis`` per connection pool.
+
+    Django builds a new ``redis.Redis`` for every cache call, and its constructor fills a table of
+    ≈ 200 response callbacks each time: under the load bench that was ≈ 0.1 ms of every signed-in
+    request (the session read). A ``redis.Redis`` holds no connection of its own (the pool does) and
+    is safe to share between threads."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._clients: dict[int, Any] = {}
+
+    def get_client(self, key: Any = None, *, write: bool = False) -> Any:
+        this: Any = self  # the stubs do not declare RedisCacheClient's private helpers
+        index = this._get_connection_pool_index(write)
+        client = self._clients.get(index)
+        if client is None:
+            client = self._clients[index] = this._client(connection_pool=this._get_connection_pool(write))
+        return client
+
+
 class ResilientRedisCache(RedisCache):
     def __init__(self, server: str, params: dict[str, Any]) -> None:
         super().__init__(server, params)
+        self._class = ReusedClient
         # One fallback store per process: LocMemCache instances with the same name share their data.
         self._fallback = LocMemCache("hefei-aid-redis-fallback", {"TIMEOUT": params.get("TIMEOUT", 300)})
 
@@ -105,6 +127,10 @@ class SessionRedisCache(RedisCache):
       as soon as this process sees Redis again (and at the latest after the TTL);
     - after a failure Redis is not tried again for ``RETRY_AFTER`` seconds.
     """
+
+    def __init__(self, server: str, params: dict[str, Any]) -> None:
+        super().__init__(server, params)
+        self._class = ReusedClient
 
     def _up(self) -> bool:
         if time.monotonic() < _session_state["down_until"]:

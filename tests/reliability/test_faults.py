@@ -388,3 +388,25 @@ def test_resilient_cache_falls_back_while_redis_is_down_and_returns_to_it() -> N
     finally:
         resilient._state["down_until"] = 0.0
         down._fallback.clear()
+
+
+def test_cache_keeps_one_redis_client_whose_pool_reconnects() -> None:
+    """``hefei_aid.cache.ReusedClient``: one ``redis.Redis`` per pool instead of one per call; the
+    pool behind it still reconnects when its connection is dropped."""
+    from hefei_aid import cache as resilient
+
+    options = {"OPTIONS": {"socket_connect_timeout": 1, "socket_timeout": 1}}
+    for cache_class in (resilient.ResilientRedisCache, resilient.SessionRedisCache):
+        store = cache_class(REDIS_URL, options)
+        first = store._cache.get_client("k")  # type: ignore[attr-defined]
+        assert store._cache.get_client("k", write=True) is first  # type: ignore[attr-defined]
+        key = f"client-{uuid.uuid4().hex[:8]}"
+        store.set(key, "one", timeout=30)
+        assert store.get(key) == "one"
+        own = first.client_id()
+        admin = redis.Redis.from_url(REDIS_URL)
+        admin.client_kill_filter(_id=own)  # drops the pooled connection the shared client uses
+        admin.close()
+        assert store.get(key) == "one"  # the shared client's pool opened a new connection
+        store.delete(key)
+        assert store.get(key) is None

@@ -354,3 +354,20 @@ def test_disabling_the_factor_needs_a_current_code(supervisor_shushan: User) -> 
     wrong = client.post("/accounts/otp/setup/", {"action": "disable", "otp_token": "999999"})
     assert "验证码错误,未停用" in wrong.content.decode() or _code(device) == "999999"
     assert TOTPDevice.objects.filter(user=supervisor_shushan).exists()
+
+
+@pytest.mark.django_db
+def test_the_request_carries_the_user_itself_after_the_session_checks(clerk_a: User) -> None:
+    """accounts.middleware.unwrap_user: views and templates read the user without lazy proxies, and
+    the object still has what django-otp set on it."""
+    from django.utils.functional import LazyObject
+
+    client = Client()
+    client.force_login(clerk_a)
+    response = client.get("/")
+    user = response.wsgi_request.user
+    assert not isinstance(user, LazyObject)
+    assert type(user) is User and user.pk == clerk_a.pk
+    assert user.is_verified() is False and user.otp_device is None
+    anonymous = Client().get("/accounts/login/").wsgi_request.user
+    assert not isinstance(anonymous, LazyObject) and anonymous.is_authenticated is False

@@ -1,0 +1,62 @@
+"""The Jinja2 environment (hefei_aid/jinja2.py) prints what Django's templates would."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+
+import pytest
+from django.template import engines
+from django.test import RequestFactory
+from django.utils import translation
+
+from accounts.templatetags.jinja_include import jinja_include
+from hefei_aid import jinja2 as environment
+
+
+def _render(source: str, **context: object) -> str:
+    return engines["jinja2"].env.from_string(source).render(context)  # type: ignore[attr-defined]
+
+
+def test_translations_follow_the_page_language_and_are_remembered_per_language() -> None:
+    environment._TRANSLATED.clear()
+    with translation.override("en"):
+        assert _render('{{ _("退出") }}') == "Log out"
+    with translation.override("zh-hans"):
+        assert _render('{{ _("退出") }}') == "退出"
+        assert _render('{{ _("退出") }}', LANGUAGE_CODE="en") == "Log out"  # the context's language wins
+    assert environment._TRANSLATED[("en", "退出")] == "Log out"
+    assert environment._TRANSLATED[("zh-hans", "退出")] == "退出"
+
+
+def test_remembered_translations_are_dropped_when_the_locale_settings_change(settings: object) -> None:
+    environment._TRANSLATED[("en", "不存在的文字")] = "stale"
+    settings.LANGUAGES = [("zh-hans", "简体中文"), ("en", "English")]  # type: ignore[attr-defined]
+    assert ("en", "不存在的文字") not in environment._TRANSLATED
+
+
+def test_values_print_as_django_prints_them_and_are_escaped() -> None:
+    with translation.override("zh-hans"):
+        assert _render("{{ d }}", d=dt.date(2026, 11, 29)) == "2026年11月29日"
+        assert _render("{{ m }}", m=Decimal("1234.50")) == "1234.50"
+        assert _render("{{ n }}", n=None) == "None"
+        assert _render("{{ s }}", s="<b>王</b>") == "&lt;b&gt;王&lt;/b&gt;"
+        assert _render("{{ t|linebreaksbr }}", t="a<\nb") == "a&lt;<br>b"
+        assert _render('{{ d|date("m-d") }}', d=dt.date(2026, 11, 29)) == "11-29"
+        assert _render("{{ x|mask_ids }}", x="身份证 340102199001011234") != "身份证 340102199001011234"
+        assert _render("{{ url('case-detail', 7) }}") == "/cases/7/"
+
+
+@pytest.mark.django_db
+def test_the_header_is_the_same_from_a_django_page_and_a_jinja_page(clerk_a: object) -> None:
+    from django.template import Context
+
+    request = RequestFactory().get("/cases/?q=340102199001011234")
+    request.user = clerk_a  # type: ignore[assignment]
+    with translation.override("zh-hans"):
+        from_django = jinja_include(Context({"user": clerk_a, "nav_extra": ()}), "layout/header.html")
+        context = Context({"user": clerk_a, "nav_extra": ()})
+        context.request = request  # type: ignore[attr-defined]
+        with_request = jinja_include(context, "layout/header.html")
+    assert "退出" in from_django and 'name="next" value=""' in from_django and "csrfmiddlewaretoken" not in from_django
+    assert "340102199001011234" not in with_request and "csrfmiddlewaretoken" in with_request
