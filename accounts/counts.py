@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from django.core.exceptions import EmptyResultSet
-from django.db import connections
+from django.db import DEFAULT_DB_ALIAS, connections
 from django.db.models import QuerySet
 
 
@@ -19,20 +20,33 @@ def count_together(*querysets: QuerySet[Any]) -> list[int]:
     aliases = {qs.db for qs in querysets}
     if len(aliases) != 1:
         raise ValueError(f"querysets of several databases: {sorted(aliases)}")
-    parts: list[str] = []
-    params: list[Any] = []
-    for n, qs in enumerate(querysets):
+    parts: list[tuple[str, Sequence[Any]] | None] = []
+    for qs in querysets:
         query = qs.order_by().query
         if not (query.distinct or query.values_select or query.annotations or query.group_by is not None):
             query = qs.order_by().values("pk").query  # rows are rows: only their ids need selecting
         try:
-            sql, qs_params = query.sql_with_params()
+            parts.append(query.sql_with_params())
         except EmptyResultSet:  # a condition that matches nothing (``none()``, ``__in=[]``): count() says 0
-            parts.append("0")
+            parts.append(None)
+    return count_statements(parts, using=aliases.pop())
+
+
+def count_statements(parts: Sequence[tuple[str, Sequence[Any]] | None], using: str = DEFAULT_DB_ALIAS) -> list[int]:
+    """The number of rows each statement (SQL, parameters) selects, in one round trip; ``None``
+    stands for a statement that matches nothing."""
+    if not parts:
+        return []
+    columns: list[str] = []
+    params: list[Any] = []
+    for n, part in enumerate(parts):
+        if part is None:
+            columns.append("0")
             continue
-        parts.append(f"(SELECT COUNT(*) FROM ({sql}) c{n})")  # noqa: S608  (the ORM's SQL; values stay parameters)
-        params.extend(qs_params)
-    with connections[aliases.pop()].cursor() as cursor:
-        cursor.execute("SELECT " + ", ".join(parts), params)
+        sql, part_params = part
+        columns.append(f"(SELECT COUNT(*) FROM ({sql}) c{n})")  # noqa: S608  (the ORM's SQL; values stay parameters)
+        params.extend(part_params)
+    with connections[using].cursor() as cursor:
+        cursor.execute("SELECT " + ", ".join(columns), params)
         row = cursor.fetchone()
     return [int(n) for n in row]

@@ -13,12 +13,15 @@ from typing import Any, TypeVar
 
 from django.contrib.auth.models import AnonymousUser
 from django.contrib.postgres.fields import ArrayField
+from django.core.exceptions import EmptyResultSet
 from django.db import DEFAULT_DB_ALIAS, connections, router
 from django.db.models import Field, JSONField, Model, Prefetch, Q, QuerySet, TextField, prefetch_related_objects
 from django.db.models.expressions import RawSQL
 from django.utils.translation import gettext as _
 
+from accounts.counts import count_statements
 from accounts.crypto import blind_index
+from accounts.frozen import FrozenQuery
 from accounts.json_rows import columns, instance_or_none, instances, json_array, json_children, json_row, set_prefetched
 from accounts.models import Region, Role, User
 from accounts.selectors import region_visible_to, scope_by_region, scope_by_street
@@ -95,11 +98,75 @@ def queue_rows(qs: QuerySet[Case]) -> QuerySet[Case]:
     return qs.select_related(None).select_related("application", "public_emergency").only(*_QUEUE_COLUMNS)
 
 
+def _queue_page_rows(ids: list[int]) -> QuerySet[Case]:
+    return queue_rows(Case.objects.filter(pk__in=ids))
+
+
+_QUEUE_PAGE: FrozenQuery[Case] = FrozenQuery(_queue_page_rows)
+
+
 def queue_page(ids: list[int]) -> list[Case]:
     """The cases of one page of a work queue, in the order of ``ids`` (already scoped and ordered
-    by the caller's paginated id query)."""
-    by_id = {case.pk: case for case in queue_rows(Case.objects.filter(pk__in=ids))}
+    by the caller's paginated id query). Compiled once per page length (accounts/frozen.py)."""
+    by_id = {case.pk: case for case in _QUEUE_PAGE.rows("queue-page", ids=ids)}
     return [by_id[pk] for pk in ids if pk in by_id]
+
+
+# --- the work queue's list and counts, compiled once per kind of user (accounts/frozen.py) ----------
+
+QUEUE_TABS = ("mine", "all", "overdue")
+
+
+def queue_list(user: User, *, tab: str, today: dt.date) -> QuerySet[Case]:
+    """The cases of a work-queue tab: 待我处理 (``mine``), all cases, overdue cases."""
+    if tab == "overdue":
+        return overdue_cases(user, today=today)
+    if tab == "all":
+        return cases_visible_to(user).order_by("-accepted_on", "-id")
+    return case_queue(user, today=today)
+
+
+def _queue_ids(user: User, today: dt.date, tab: str, offset: int, limit: int) -> QuerySet[Any]:
+    return queue_list(user, tab=tab, today=today).values_list("pk", flat=True)[offset : offset + limit]
+
+
+def _queue_counted(user: User, today: dt.date, tab: str) -> QuerySet[Any]:
+    return queue_list(user, tab=tab, today=today).order_by().values("pk")
+
+
+def _submitted_counted(user: User) -> QuerySet[Any]:
+    return submitted_applications(user).order_by().values("pk")
+
+
+_QUEUE_IDS: FrozenQuery[Any] = FrozenQuery(_queue_ids)
+_QUEUE_COUNTED: FrozenQuery[Any] = FrozenQuery(_queue_counted)
+_SUBMITTED_COUNTED: FrozenQuery[Any] = FrozenQuery(_submitted_counted)
+
+
+def queue_ids(user: User, *, tab: str, today: dt.date, offset: int, limit: int) -> list[int]:
+    """One page of a tab's case ids (no search term: a search is compiled as usual)."""
+    return _QUEUE_IDS.rows("queue-ids", fixed={"tab": tab, "offset": offset, "limit": limit}, user=user, today=today)
+
+
+def _compiled(frozen: FrozenQuery[Any], key: str, **kwargs: Any) -> tuple[str, list[Any]] | None:
+    try:
+        return frozen.sql(key, **kwargs)
+    except EmptyResultSet:  # a user who sees nothing: the count is 0
+        return None
+
+
+def queue_counts(user: User, *, tab: str, today: dt.date) -> tuple[int, int, int]:
+    """(cases in the tab, overdue cases, applications waiting for a clerk — 0 for other roles) in
+    one statement."""
+    parts = [_compiled(_QUEUE_COUNTED, "queue-count", fixed={"tab": tab}, user=user, today=today)]
+    if tab != "overdue":
+        parts.append(_compiled(_QUEUE_COUNTED, "queue-count", fixed={"tab": "overdue"}, user=user, today=today))
+    if user.role == Role.CLERK:
+        parts.append(_compiled(_SUBMITTED_COUNTED, "submitted-count", user=user))
+    counts = count_statements(parts)
+    listed = counts[0]
+    overdue = listed if tab == "overdue" else counts[1]
+    return listed, overdue, counts[-1] if user.role == Role.CLERK else 0
 
 
 def case_detail_queryset(user: User | AnonymousUser) -> QuerySet[Case]:
@@ -261,6 +328,20 @@ class ScopedFacts:
 
     viewer_id: int
     present: frozenset[str]
+
+
+def _page_case_rows(user: User, pk: int) -> QuerySet[Case]:
+    return case_page_queryset(user).filter(pk=pk)
+
+
+_PAGE_CASE: FrozenQuery[Case] = FrozenQuery(_page_case_rows)
+
+
+def case_page_case(user: User, pk: int) -> Case | None:
+    """The case row of the staff case page (``case_page_queryset``) or ``None`` when the user
+    does not see it; the statement is compiled once per kind of user (accounts/frozen.py)."""
+    rows = _PAGE_CASE.rows("case-page", user=user, pk=pk)
+    return rows[0] if rows else None
 
 
 def case_page_queryset(user: User | AnonymousUser) -> QuerySet[Case]:

@@ -17,7 +17,8 @@ register = template.Library()
 @register.simple_tag(takes_context=True)
 def jinja_include(context: template.Context, name: str) -> SafeString:
     request = getattr(context, "request", None)
-    values: dict[str, Any] = {"user": None, "nav_extra": (), **context.flatten()}
+    flat: Any = context.flatten()  # keys are the context's names
+    values: dict[str, Any] = {"user": None, "nav_extra": (), **flat}
     values["request"] = request
     values["LANGUAGE_CODE"] = get_language()
     values["csrf_input"] = csrf_input(request) if request is not None else ""
