@@ -1,5 +1,15 @@
+"""The staff household pages: the list/search (``/households/``) and a household's page.
+
+Both are Jinja2 (templates/jinja2/applications/; hefei_aid/jinja2.py says why): what their rows show
+is computed here in one pass, as the work queue's (casework/views/rows.py), and the templates only
+print it. The sections other apps add to the household page stay their apps' Django templates.
+"""
+
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass
+from decimal import Decimal
 from typing import Any
 
 from django.contrib import messages
@@ -9,17 +19,32 @@ from django.core.paginator import Page, Paginator
 from django.db.models import Model, QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.template import loader
+from django.template.defaultfilters import truncatechars
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.safestring import SafeString, mark_safe
 from django.views.decorators.http import require_POST
 
 from accounts.api import staff_user
 from accounts.errors import BusinessError
 from accounts.hooks import collect
 from accounts.labels import choice_labels
+from accounts.models import AuditLog
 from accounts.selectors import STREET_CODE_LENGTH, scope_prefix, streets_visible_to
 from applications import selectors, services
 from applications.models import Household, IncomeItem, Member
 
 HOUSEHOLDS_PER_PAGE = 25
+
+_URL_MARK = 987654321
+
+
+def _url_of(name: str) -> Callable[[int], str]:
+    """``lambda pk: reverse(name, args=[pk])`` with one ``reverse()`` per page instead of one per
+    row: the URL differs only by the id."""
+    head, tail = reverse(name, args=[_URL_MARK]).split(str(_URL_MARK))
+    return lambda pk: f"{head}{pk}{tail}"
 
 
 def _household_page(qs: QuerySet[Household], number: str | None) -> Page:
@@ -48,6 +73,40 @@ def _street_choices(user: Any) -> Any:
     return streets_visible_to(user)
 
 
+@dataclass(frozen=True, slots=True)
+class HouseholdRow:
+    """A row of the household list."""
+
+    url: str
+    pk: int
+    head_name: str
+    head_id_masked: str
+    members: int
+    street: str
+    community: str
+    address: str  # cut to 24 characters, as the list shows it
+
+
+def _household_rows(households: list[Household]) -> list[HouseholdRow]:
+    url = _url_of("household-detail")
+    rows = []
+    for h in households:
+        head = h.head
+        rows.append(
+            HouseholdRow(
+                url=url(h.pk),
+                pk=h.pk,
+                head_name=head.name if head is not None else "",
+                head_id_masked=head.id_masked if head is not None else "",
+                members=len(h.members.all()),
+                street=h.street.name,
+                community=h.community.name,
+                address=truncatechars(h.address, 24),
+            )
+        )
+    return rows
+
+
 @login_required
 def household_list(request: HttpRequest) -> HttpResponse:
     q = request.GET.get("q", "")
@@ -55,16 +114,15 @@ def household_list(request: HttpRequest) -> HttpResponse:
     qs = selectors.household_search(selectors.household_list_rows(request.user), q)
     if street:
         qs = qs.filter(street_id=street)
-    return render(
-        request,
-        "applications/household_list.html",
-        {
-            "page_obj": _household_page(qs.order_by("-id"), request.GET.get("page")),
-            "q": q,
-            "street": street,
-            "streets": _street_choices(request.user),
-        },
-    )
+    page_obj = _household_page(qs.order_by("-id"), request.GET.get("page"))
+    context = {
+        "page_obj": page_obj,
+        "rows": _household_rows(list(page_obj)),
+        "q": q,
+        "street": street,
+        "streets": _street_choices(request.user),
+    }
+    return render(request, "applications/household_list.html", context, using="jinja2")
 
 
 def _display(model: type[Model], field: str, value: Any) -> Any:
@@ -75,36 +133,101 @@ def _display(model: type[Model], field: str, value: Any) -> Any:
     return labels.get(value, value)
 
 
-def _member_rows(household: Household) -> list[dict[str, Any]]:
-    """The member table: each active member (``m``) with the labels of its coded columns."""
+@dataclass(frozen=True, slots=True)
+class MemberRow:
+    """A row of the household page's member table: an active member, with the labels of its coded
+    columns."""
+
+    pk: int
+    name: str
+    id_shown: str  # the masked ID, or the full one just revealed (``member_reveal``) for this member
+    relation: str
+    birth_date: str
+    sex: str
+    counted: bool
+    together: bool  # lives with the household and is not excluded
+    excluded: str  # the label of why it is not counted ("" when it is)
+    disability_kind: str
+    disability_grade: int | None
+    serious_illness: bool
+    work_capacity: str
+    incomes: list[tuple[str, Decimal]]
+    reveal_url: str
+
+
+def _member_rows(household: Household, revealed: tuple[int, str] | None) -> list[MemberRow]:
+    reveal_url = _url_of("member-reveal")
     return [
-        {
-            "m": m,
-            "relation": _display(Member, "relation", m.relation),
-            "sex": _display(Member, "sex", m.sex),
-            "excluded": _display(Member, "excluded", m.excluded),
-            "disability_kind": _display(Member, "disability_kind", m.disability_kind),
-            "work_capacity": _display(Member, "work_capacity", m.work_capacity),
-            "incomes": [(_display(IncomeItem, "kind", i.kind), i.monthly) for i in m.incomes.all()],
-        }
+        MemberRow(
+            pk=m.pk,
+            name=m.name,
+            id_shown=revealed[1] if revealed is not None and revealed[0] == m.pk else m.id_masked,
+            relation=_display(Member, "relation", m.relation),
+            birth_date=m.birth_date.isoformat(),
+            sex=_display(Member, "sex", m.sex),
+            counted=m.is_counted,
+            together=m.lives_together and not m.excluded,
+            excluded=_display(Member, "excluded", m.excluded) if m.excluded else "",
+            disability_kind=_display(Member, "disability_kind", m.disability_kind),
+            disability_grade=m.disability_grade,
+            serious_illness=m.serious_illness,
+            work_capacity=_display(Member, "work_capacity", m.work_capacity),
+            incomes=[(_display(IncomeItem, "kind", i.kind), i.monthly) for i in m.incomes.all()],
+            reveal_url=reveal_url(m.pk),
+        )
         for m in household.members.all()
     ]
 
 
-def _detail_context(request: HttpRequest, pk: int) -> dict[str, object]:
+@dataclass(frozen=True, slots=True)
+class AuditRow:
+    """A row of the household page's change history."""
+
+    at: str  # in local time (Django's ``|date`` converted an aware datetime; the Jinja2 filter does not)
+    actor: str
+    action: str
+    reason: str
+
+
+def _audit_rows(rows: list[AuditLog]) -> list[AuditRow]:
+    return [
+        AuditRow(
+            at=f"{timezone.localtime(r.at):%Y-%m-%d %H:%M}",
+            actor=r.actor_label,
+            action=str(r.action_display),
+            reason=r.reason,
+        )
+        for r in rows
+    ]
+
+
+def _panels_html(request: HttpRequest, household: Household) -> SafeString:
+    """The sections other apps add to the page (``household_panels`` hooks, accounts/hooks.py): their
+    Django templates, each given its ``panel`` as the Django page's ``{% include panel.template with
+    panel=panel %}`` did, joined as that loop printed them."""
+    html = [
+        loader.get_template(panel["template"], using="django").render({"household": household, "panel": panel}, request)
+        for panel in collect("household_panels", request, household)
+    ]
+    return mark_safe("".join(html))  # noqa: S308  (each panel's template escaped its values)
+
+
+def _detail_context(request: HttpRequest, pk: int, revealed: tuple[int, str] | None = None) -> dict[str, object]:
     household = selectors.household_page_load(get_object_or_404(selectors.household_page_queryset(request.user), pk=pk))
+    audit_rows = selectors.household_audit_rows(household)
     return {
         "household": household,
-        "member_rows": _member_rows(household),
-        "audit_rows": selectors.household_audit_rows(household),
-        "extra_panels": collect("household_panels", request, household),
+        "member_rows": _member_rows(household, revealed),
+        "audit_rows": audit_rows,
+        "audit": _audit_rows(audit_rows),
+        "panels_html": _panels_html(request, household),
         "can_reveal": request.user.is_superuser or getattr(request.user, "can_reveal_ids", False),
     }
 
 
 @login_required
 def household_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    return render(request, "applications/household_detail.html", _detail_context(request, pk))
+    return render(request, "applications/household_detail.html", _detail_context(request, pk), using="jinja2")
 
 
 @login_required
@@ -122,6 +245,5 @@ def member_reveal(request: HttpRequest, pk: int) -> HttpResponse:
     except BusinessError as exc:
         messages.error(request, exc.message)
         return redirect("household-detail", pk=member.household_id)
-    context = _detail_context(request, member.household_id)
-    context["revealed"] = (member.pk, number)
-    return render(request, "applications/household_detail.html", context)
+    context = _detail_context(request, member.household_id, revealed=(member.pk, number))
+    return render(request, "applications/household_detail.html", context, using="jinja2")

@@ -15,8 +15,9 @@ What a Jinja2 page has that a Django one would:
 - ``url(name, *args)``, ``static(path)``;
 - Django's filters where Jinja2 has none or a different one: ``date``, ``linebreaksbr``,
   ``truncatechars``, ``mask_ids``; ``value or "—"`` stands for Django's ``|default:"—"``;
-- values printed as Django prints them: dates and numbers through ``django.utils.formats.localize``
-  (``finalize``), strings as they are.
+- values printed as Django prints them: datetimes in local time, dates and numbers through
+  ``django.utils.formats.localize``
+  (``finalize``), strings as they are, quotes escaped as Django escapes them (``&quot;``, ``&#x27;``).
 An undefined name is an error, not an empty string.
 """
 
@@ -25,13 +26,18 @@ from __future__ import annotations
 from typing import Any
 
 from django.core.signals import setting_changed
+from django.template import Context as DjangoContext
 from django.template.defaultfilters import date as date_filter
 from django.template.defaultfilters import linebreaksbr, truncatechars
 from django.templatetags.static import static
+from django.test.signals import template_rendered
 from django.urls import reverse
 from django.utils.formats import localize
+from django.utils.html import escape
+from django.utils.timezone import template_localtime  # type: ignore[attr-defined]  # not in the stubs
 from django.utils.translation import get_language, gettext, ngettext, override
-from jinja2 import Environment, StrictUndefined, pass_context
+from jinja2 import Environment, StrictUndefined, Template, pass_context, pass_eval_context
+from jinja2.nodes import EvalContext
 from jinja2.runtime import Context
 
 from accounts.templatetags.id_masking import mask_ids
@@ -41,11 +47,34 @@ def url(name: str, *args: Any, **kwargs: Any) -> str:
     return reverse(name, args=args or None, kwargs=kwargs or None)
 
 
-def finalize(value: Any) -> Any:
-    """What ``{{ value }}`` prints: Django's localized form for dates, times and numbers."""
-    if isinstance(value, str):
-        return value
-    return localize(value)
+def date(value: Any, arg: str | None = None) -> str:
+    """Django's ``|date``, which Django's templates give a datetime in local time (the filter's
+    ``expects_localtime``); Jinja2 would pass a database timestamp as it is, in UTC."""
+    return date_filter(template_localtime(value), arg)
+
+
+def _quotes_as_django(text: str) -> str:
+    """``text`` escaped by Django when it has a quote: markupsafe writes ``&#34;``/``&#39;`` where
+    Django writes ``&quot;``/``&#x27;`` (``<>&`` alike), and a page prints the same bytes from either
+    engine. Django's result is safe: Jinja2 prints it as it is."""
+    if '"' in text or "'" in text:
+        return escape(text)
+    return text
+
+
+@pass_eval_context
+def finalize(eval_ctx: EvalContext, value: Any) -> Any:
+    """What ``{{ value }}`` prints: Django's localized form for dates, times and numbers; quotes
+    escaped as Django escapes them."""
+    if type(value) is not str:
+        if isinstance(value, str):  # Markup, SafeString: HTML already
+            return value
+        value = localize(template_localtime(value))
+        if not isinstance(value, str):
+            if hasattr(value, "__html__"):
+                return value
+            value = str(value)  # as Jinja2 would (a StrictUndefined raises here)
+    return _quotes_as_django(value) if eval_ctx.autoescape else value
 
 
 # Translations already looked up, per (language, message). Django's gettext walks two context-local
@@ -75,16 +104,28 @@ def _forget_translations(*, setting: str, **kwargs: Any) -> None:
 setting_changed.connect(_forget_translations)
 
 
+class RecordedTemplate(Template):
+    """Tells Django's test client that a page was rendered (``template_rendered``, as Django's own
+    templates do in tests), so ``response.context`` of a Jinja2 page is its context. Outside tests the
+    signal has no receiver: one list check."""
+
+    def render(self, *args: Any, **kwargs: Any) -> str:
+        if template_rendered.receivers:
+            template_rendered.send(sender=self, template=self, context=DjangoContext(dict(*args, **kwargs)))
+        return super().render(*args, **kwargs)
+
+
 def environment(**options: Any) -> Environment:
     options["undefined"] = StrictUndefined  # Django passes (Debug)Undefined: an empty string for a typo
     options.setdefault("keep_trailing_newline", True)  # as Django's templates print the file's last newline
     options.pop("autoescape", None)  # always on, whatever the settings say
     env = Environment(autoescape=True, extensions=["jinja2.ext.i18n"], finalize=finalize, **options)
     env.install_gettext_callables(cached_gettext, ngettext, newstyle=True)  # type: ignore[attr-defined]
+    env.template_class = RecordedTemplate
     env.globals.update({"url": url, "static": static})
     env.filters.update(
         {
-            "date": date_filter,
+            "date": date,
             "linebreaksbr": lambda value: linebreaksbr(value, autoescape=True),
             "truncatechars": truncatechars,
             "mask_ids": mask_ids,

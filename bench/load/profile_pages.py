@@ -207,8 +207,13 @@ def main() -> None:
             stats.sort_stats("tottime").print_stats(args.cprofile)
             stats.sort_stats("cumulative").print_stats(args.cprofile)
         top = sorted(slow.items(), key=lambda kv: -kv[1])[:3]
+        with connection.cursor() as cur:  # GET requests run prepared statements (accounts/prepared.py)
+            cur.execute("SELECT name, statement FROM pg_prepared_statements")
+            prepared = dict(cur.fetchall())
         for sql, ms in top:
-            print(f"    {ms:7.1f} ms  {sql[:300]}")
+            name = sql.removeprefix("EXECUTE ").split("(", 1)[0]
+            shown = f"{sql[:80]} = {prepared[name]}" if sql.startswith("EXECUTE ") and name in prepared else sql
+            print(f"    {ms:7.1f} ms  {shown[:300]}")
         if args.explain and top and top[0][1] > 5:
             with connection.cursor() as cur:
                 cur.execute("EXPLAIN (ANALYZE, BUFFERS) " + top[0][0])

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from django.contrib import messages
@@ -11,10 +12,14 @@ from django.core.paginator import Paginator
 from django.db.models import Model, QuerySet
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.template import loader
+from django.template.defaultfilters import date as date_filter
 from django.utils import timezone
+from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, ngettext
 from django.views.decorators.http import require_POST
+from django_stubs_ext import StrOrPromise
 
 from accounts.counts import count_together
 from accounts.errors import BusinessError
@@ -25,12 +30,12 @@ from applications import intake as app_intake
 from applications.models import EconomicCheckAuthorisation, Member
 from casework import forms as f
 from casework import selectors
-from casework.models import Case, CaseStatus, Decision, Department, PaymentStatus, Tier, next_steps
+from casework.models import Case, CaseStatus, Decision, Department, PaymentStatus, Step, Tier, next_steps
 from casework.services import check as check_services
 from casework.services import emergency, enrolment, investigation, notice, review
 from casework.services.evaluation import engine_proposal, evaluate_case
 from casework.views.intake import _error_messages
-from casework.views.rows import queue_rows, render_queue_rows
+from casework.views.rows import queue_rows, status_class
 
 TABS = {
     "mine": gettext_lazy("待我处理"),
@@ -49,42 +54,47 @@ def case_queue(request: HttpRequest) -> HttpResponse:
     user = _user(request)
     today = timezone.localdate()
     tab = request.GET.get("tab") or ("all" if request.GET.get("q") else "mine")
-    if tab == "overdue":
-        qs = selectors.overdue_cases(user, today=today)
-    elif tab == "all":
-        qs = selectors.cases_visible_to(user).order_by("-accepted_on", "-id")
-    else:
+    if tab not in selectors.QUEUE_TABS:
         tab = "mine"
-        qs = selectors.case_queue(user, today=today)
     q = request.GET.get("q", "").strip()
     # Page over ids (an index-only scan of the street's cases, also for page 40 of "all cases"),
     # then load the page's 30 rows. The list, the overdue cases (the overdue tab's count, unless the
     # list is that tab unfiltered) and the applications waiting (clerks) counted in one statement.
-    listed = selectors.case_search(qs, q).values_list("pk", flat=True)
-    overdue_listed = tab == "overdue" and not q
-    to_count: list[QuerySet[Any]] = [listed]
-    if not overdue_listed:
-        to_count.append(selectors.overdue_cases(user, today=today))
-    if user.role == Role.CLERK:
-        to_count.append(selectors.submitted_applications(user))
-    counts = count_together(*to_count)
-    paginator = Paginator(listed, 30)
-    paginator.count = counts[0]  # a cached_property: known here without another query
-    page = paginator.get_page(request.GET.get("page"))
-    rows = queue_rows(selectors.queue_page(list(page)), today=today)
+    # Without a search term the ids and counts are statements compiled once (accounts/frozen.py).
+    if q:
+        listed = selectors.case_search(selectors.queue_list(user, tab=tab, today=today), q).values_list("pk", flat=True)
+        to_count: list[QuerySet[Any]] = [listed, selectors.overdue_cases(user, today=today)]
+        if user.role == Role.CLERK:
+            to_count.append(selectors.submitted_applications(user))
+        counts = count_together(*to_count)
+        listed_count, overdue_count = counts[0], counts[1]
+        submitted_count = counts[2] if user.role == Role.CLERK else 0
+        paginator = Paginator(listed, 30)
+        paginator.count = listed_count  # a cached_property: known here without another query
+        page = paginator.get_page(request.GET.get("page"))
+        ids = list(page)
+    else:
+        listed_count, overdue_count, submitted_count = selectors.queue_counts(user, tab=tab, today=today)
+        paginator = Paginator([], 30)
+        paginator.count = listed_count
+        page = paginator.get_page(request.GET.get("page"))
+        ids = selectors.queue_ids(user, tab=tab, today=today, offset=(page.number - 1) * 30, limit=30)
+        page.object_list = ids
+    rows = queue_rows(selectors.queue_page(ids), today=today)
     context = {
         "tab": tab,
         "tabs": TABS,
         "q": q,
         "page_obj": page,
-        "rows": rows,
-        "rows_html": render_queue_rows(rows),
+        "rows": rows,  # printed by templates/jinja2/casework/queue_rows.html, included by the page
         "today": today,
-        "submitted_count": counts[-1] if user.role == Role.CLERK else 0,
-        "overdue_count": counts[0] if overdue_listed else counts[1],
+        "intro": _("按岗位（%(role)s）列出需要您处理的案件；红色标记为已超过办理时限（按工作日计算，含调休）。")
+        % {"role": user.get_role_display()},
+        "submitted_count": submitted_count,
+        "overdue_count": overdue_count,
         "payments": selectors.payments_waiting_for_county(user) if user.role == Role.SUPERVISOR else [],
     }
-    return render(request, "casework/queue.html", context)
+    return render(request, "casework/queue.html", context, using="jinja2")
 
 
 def _case(request: HttpRequest, pk: int) -> Case:
@@ -94,7 +104,10 @@ def _case(request: HttpRequest, pk: int) -> Case:
 def _page_case(request: HttpRequest, pk: int) -> Case:
     """The case with what its page shows (``selectors.case_page_queryset``), or 404."""
     user = _user(request)
-    return selectors.case_page_load(get_object_or_404(selectors.case_page_queryset(user), pk=pk), user)
+    case = selectors.case_page_case(user, pk)
+    if case is None:
+        raise Http404
+    return selectors.case_page_load(case, user)
 
 
 def _action_forms(case: Case, user: User, bound: dict[str, Any] | None = None) -> list[tuple[str, Any, Any]]:
@@ -130,6 +143,44 @@ def _action_forms(case: Case, user: User, bound: dict[str, Any] | None = None) -
         else:
             forms[action] = f.ReasonForm()
     return [(to, step, forms[step.action]) for to, step in next_steps(case.status, user.role)]
+
+
+@dataclass(frozen=True, slots=True)
+class ActionPanel:
+    """One step of the page's "下一步" panel, as templates/jinja2/casework/case_detail.html prints it."""
+
+    action: str
+    label: StrOrPromise
+    form: Any  # the step's form; None for close_notice, or when ``error`` stands instead of it
+    error: str  # the evaluation engine's refusal, shown instead of the opinion form
+    open: bool  # the <details> is open: the step just posted, else the first one (but not withdraw)
+
+
+def _action_panels(action_forms: list[tuple[str, Step, Any]], open_action: str) -> list[ActionPanel]:
+    panels = []
+    for i, (_to, step, form) in enumerate(action_forms):
+        error = form.message if isinstance(form, BusinessError) else ""
+        opened = open_action == step.action or (not open_action and i == 0 and step.action != "withdraw")
+        panels.append(ActionPanel(step.action, step.label, None if error else form, error, opened))
+    return panels
+
+
+def _local(value: Any, fmt: str) -> str:
+    """A datetime as Django's ``|date:fmt`` prints it: in local time (the Jinja2 ``date`` filter
+    formats the value as it is, UTC for a database timestamp); "" for None."""
+    return date_filter(timezone.localtime(value), fmt) if value is not None else ""
+
+
+def _panels_html(request: HttpRequest, case: Case) -> list[SafeString]:
+    """The sections other apps add to the page (``case_panels`` hooks, accounts/hooks.py): their
+    Django templates, each given its ``panel`` as the Django page's ``{% include panel.template with
+    panel=panel %}`` did."""
+    return [
+        mark_safe(  # noqa: S308  (the panel's Django template escaped its values)
+            loader.get_template(panel["template"], using="django").render({"case": case, "panel": panel}, request)
+        )
+        for panel in collect("case_panels", request, case)
+    ]
 
 
 def _opinion_form(case: Case, today: Any) -> Any:
@@ -228,7 +279,11 @@ def _decision(case: Case) -> Decision | None:
         return None
 
 
-def _detail_context(request: HttpRequest, case: Case, bound: dict[str, Any] | None = None) -> dict[str, Any]:
+def _detail_context(
+    request: HttpRequest, case: Case, bound: dict[str, Any] | None = None, open_action: str = ""
+) -> dict[str, Any]:
+    """The context of templates/jinja2/casework/case_detail.html. ``bound``: the posted form of the
+    step ``open_action`` (re-rendered with its errors)."""
     # Everything below reads the relations loaded by selectors.case_page_load: the page's query
     # count must not grow with what the case holds (tests/perf/test_case_detail_budget.py).
     user = _user(request)
@@ -248,8 +303,19 @@ def _detail_context(request: HttpRequest, case: Case, bound: dict[str, Any] | No
         and not any(p.status in (PaymentStatus.PAID, PaymentStatus.PENDING_COUNTY) for p in payments)
     )
     authorisations = {a.member_id: a for a in case.application.authorisations.all()}
+    action_forms = _action_forms(case, user, bound)
+    departments = dict(Department.choices)
+    discrepancies = [
+        {**d, "department_label": departments.get(d["department"], d["department"])}
+        for d in (check.discrepancies if check else [])
+    ]
+    queries = [(q, _label(q, "department"), _local(q.at, "m-d H:i:s")) for q in check.queries.all()] if check else []
+    notice_ended = current_notice is not None and current_notice.ends_on < today
+    notice_ends_on = {"d": date_filter(current_notice.ends_on, "Y-m-d") if current_notice else ""}
     return {
         "case": case,
+        "status_class": status_class(case.status),
+        "status_label": _label(case, "status"),
         "application": case.application,
         "household": case.household,
         "channel_label": _label(case.application, "channel"),
@@ -259,16 +325,19 @@ def _detail_context(request: HttpRequest, case: Case, bound: dict[str, Any] | No
             for m in members
         ],
         "steps": steps,
-        "action_forms": _action_forms(case, user, bound),
+        "actions": _action_panels(action_forms, open_action),
         "overdue": case.overdue_steps(today),
         "today": today,
         "check": check,
         "check_status_label": _label(check, "status") if check else "",
-        "discrepancies": [
-            {**d, "department_label": dict(Department.choices).get(d["department"], d["department"])}
-            for d in (check.discrepancies if check else [])
-        ],
-        "queries": [(q, _label(q, "department")) for q in check.queries.all()] if check else [],
+        "check_finished_at": _local(check.finished_at, "Y-m-d H:i") if check else "",
+        "discrepancies": discrepancies,
+        # The sentences with a number or a date are translated here, not in the template: makemessages
+        # reads gettext()/ngettext() in Python, but not a Jinja2 _() or ngettext() given values.
+        "discrepancies_heading": ngettext("与申报不一致 %(n)s 处", "与申报不一致 %(n)s 处", len(discrepancies))
+        % {"n": len(discrepancies)},
+        "queries": queries,
+        "queries_heading": ngettext("查询日志(%(n)s 次)", "查询日志(%(n)s 次)", len(queries)) % {"n": len(queries)},
         "missing_authorisations": missing,
         "authorisation_form": (
             f.AuthorisationForm(members=[(m.pk, f"{m.name}({m.id_masked})") for m in missing])
@@ -281,26 +350,43 @@ def _detail_context(request: HttpRequest, case: Case, bound: dict[str, Any] | No
             if opinion
             else {}
         ),
+        "opinion_created_at": _local(opinion.created_at, "Y-m-d H:i") if opinion else "",
         "current_notice": current_notice,
-        "notice_ended": current_notice is not None and current_notice.ends_on < today,
+        "notice_ended": notice_ended,
+        "notice_text": (
+            _("公示已于 %(d)s 期满，未收到异议。") if notice_ended else _("公示期至 %(d)s，期满后方可提交审批。")
+        )
+        % notice_ends_on,
         "decision": decision,
         "decision_labels": {name: _label(decision, name) for name in ("outcome", "tier")} if decision else {},
-        "payments": [(p, _label(p, "status")) for p in payments],
+        "payments": [(p, _label(p, "status"), _local(p.requested_at, "Y-m-d H:i")) for p in payments],
         "pay_form": f.EmergencyPayForm() if can_pay else None,
         "county_form": f.CountyDecisionForm() if user.role == Role.SUPERVISOR else None,
-        "transitions": [(t, _label(t, "from_status"), _label(t, "to_status")) for t in case.transitions.all()],
+        # (transition, from label, to label, local time, who: the user, else the recorded label)
+        "transitions": [
+            (
+                t,
+                _label(t, "from_status"),
+                _label(t, "to_status"),
+                _local(t.at, "Y-m-d H:i"),
+                (t.actor.display_name if t.actor is not None else "") or t.actor_label,
+            )
+            for t in case.transitions.all()
+        ],
         "stages": _stages(case),
         "evaluation_tiers": labelled_tiers(opinion.evaluation if opinion else None),
         "investigations": case.investigations.all(),
         "notices": [(n, _label(n, "tier")) for n in case.notices.all()],
         # Plans, referrals, charity hand-offs …: sections added by other modules through accounts.hooks.
-        "extra_panels": collect("case_panels", request, case),
+        "extra_panels": _panels_html(request, case),
+        "open_action": open_action,
     }
 
 
 @login_required
 def case_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    return render(request, "casework/case_detail.html", _detail_context(request, _page_case(request, pk)))
+    context = _detail_context(request, _page_case(request, pk))
+    return render(request, "casework/case_detail.html", context, using="jinja2")
 
 
 def _bound_form(action: str, case: Case, user: User, request: HttpRequest) -> Any:
@@ -400,18 +486,16 @@ def case_act(request: HttpRequest, pk: int, action: str) -> HttpResponse:
         return redirect("case-detail", pk=case.pk)
     form = _bound_form(action, case, user, request)
     if form is not None and not form.is_valid():
-        context = _detail_context(request, case, bound={action: form})
-        context["open_action"] = action
-        return render(request, "casework/case_detail.html", context, status=400)
+        context = _detail_context(request, case, bound={action: form}, open_action=action)
+        return render(request, "casework/case_detail.html", context, status=400, using="jinja2")
     try:
         message = _run(action, user, case, form.cleaned_data if form is not None else {})
     except ValidationError as exc:
         if form is not None and hasattr(exc, "error_dict"):
             for field, errors in exc.message_dict.items():
                 form.add_error(field if field in form.fields else None, errors)
-            context = _detail_context(request, _page_case(request, pk), bound={action: form})
-            context["open_action"] = action
-            return render(request, "casework/case_detail.html", context, status=400)
+            context = _detail_context(request, _page_case(request, pk), bound={action: form}, open_action=action)
+            return render(request, "casework/case_detail.html", context, status=400, using="jinja2")
         messages.error(request, "；".join(_error_messages(exc)))
     except BusinessError as exc:
         messages.error(request, exc.message)

@@ -1,4 +1,5 @@
-"""Work-queue rows (templates/jinja2/casework/queue_rows.html), computed once in Python.
+"""Work-queue rows (templates/jinja2/casework/queue_rows.html, included by the Jinja2 queue page
+templates/jinja2/casework/queue.html), computed once in Python.
 
 The queue pages are the most requested pages of the system (issue 8's load mix). Rendering a row
 with template logic — an ``{% include %}`` for the status badge, ``{% url %}``, ``|date``, the
@@ -13,16 +14,15 @@ import datetime as dt
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
-from django.template import engines
 from django.urls import reverse
-from django.utils.safestring import SafeString, mark_safe
 
 from accounts.labels import choice_labels
 from applications.models import AssistanceType
 from casework.models import Case
 
-# Badge colour per status (also templates/casework/includes/status_badge.html, through the
-# ``status_class`` filter of casework/templatetags/case_badges.py).
+# Badge colour per status (also the case page's badge, casework/views/cases.py, and
+# templates/casework/includes/status_badge.html through the ``status_class`` filter of
+# casework/templatetags/case_badges.py).
 _STATUS_CLASS = {"approved": "ok", "refused": "bad", "withdrawn": "bad", "notice": "warn", "review": "warn"}
 
 
@@ -87,9 +87,3 @@ def queue_rows(cases: Iterable[Case], *, today: dt.date) -> list[QueueRow]:
             )
         )
     return rows
-
-
-def render_queue_rows(rows: list[QueueRow]) -> SafeString:
-    """The rows' table as HTML (autoescaped by Jinja2), for ``{{ rows_html }}`` in the queue page."""
-    html = engines["jinja2"].get_template("casework/queue_rows.html").render({"rows": rows})
-    return mark_safe(html)  # noqa: S308  (Jinja2 escaped every value; the markup is the template's)

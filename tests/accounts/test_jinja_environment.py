@@ -60,3 +60,14 @@ def test_the_header_is_the_same_from_a_django_page_and_a_jinja_page(clerk_a: obj
         with_request = jinja_include(context, "layout/header.html")
     assert "退出" in from_django and 'name="next" value=""' in from_django and "csrfmiddlewaretoken" not in from_django
     assert "340102199001011234" not in with_request and "csrfmiddlewaretoken" in with_request
+
+
+def test_datetimes_print_in_local_time_as_in_django_templates() -> None:
+    from django.template import Context, Template
+    from django.utils import timezone
+
+    moment = dt.datetime(2026, 11, 29, 23, 30, tzinfo=dt.UTC)  # 07:30 the next day in Hefei
+    with translation.override("zh-hans"), timezone.override("Asia/Shanghai"):
+        assert _render('{{ t|date("Y-m-d H:i") }}', t=moment) == "2026-11-30 07:30"
+        django = Template("{{ t }}").render(Context({"t": moment}))
+        assert _render("{{ t }}", t=moment) == django and "7:30" in django

@@ -1,4 +1,5 @@
-"""The work queue's rows, printed by Jinja2 (templates/jinja2/casework/queue_rows.html)."""
+"""The work queue's rows, printed by Jinja2 (templates/jinja2/casework/queue_rows.html, included by the
+queue page templates/jinja2/casework/queue.html)."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ from django.template import engines
 from django.utils import translation
 from jinja2 import UndefinedError
 
-from casework.views.rows import QueueRow, render_queue_rows
+from casework.views.rows import QueueRow
 
 ROW = QueueRow(
     case_id=7,
@@ -30,10 +31,16 @@ ROW = QueueRow(
 )
 
 
+def render_queue_rows(rows: list[QueueRow]) -> str:
+    """The rows' table alone, as the queue page includes it (with its ``rows``)."""
+    return str(engines["jinja2"].get_template("casework/queue_rows.html").render({"rows": rows}))
+
+
 def test_every_value_is_escaped_and_every_part_of_the_row_printed() -> None:
     with translation.override("zh-hans"):
         html = render_queue_rows([ROW])
-    assert "<script>" not in html and "&lt;script&gt;alert(&#34;x&#34;)&lt;/script&gt;张三" in html
+    # escaped as Django escapes (&quot;, not markupsafe's &#34;)
+    assert "<script>" not in html and "&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt;张三" in html
     assert '<tr class="overdue">' in html and '<a href="/cases/7/">340104001-2026-000007</a>' in html
     assert '<span class="badge">最低生活保障</span> <span class="badge">特困人员供养</span>' in html
     assert '<span class="badge info">已受理(待核对)</span>' in html and "<td>2026-11-02</td>" in html
