@@ -29,9 +29,9 @@ from django.core.signals import setting_changed
 from django.template import Context as DjangoContext
 from django.template.defaultfilters import date as date_filter
 from django.template.defaultfilters import linebreaksbr, truncatechars
-from django.templatetags.static import static
+from django.templatetags.static import static as django_static
 from django.test.signals import template_rendered
-from django.urls import reverse
+from django.urls import get_script_prefix, get_urlconf, reverse
 from django.utils.formats import localize
 from django.utils.html import escape
 from django.utils.timezone import template_localtime  # type: ignore[attr-defined]  # not in the stubs
@@ -39,12 +39,9 @@ from django.utils.translation import get_language, gettext, ngettext, override
 from jinja2 import Environment, StrictUndefined, Template, pass_context, pass_eval_context
 from jinja2.nodes import EvalContext
 from jinja2.runtime import Context
+from markupsafe import Markup
 
 from accounts.templatetags.id_masking import mask_ids
-
-
-def url(name: str, *args: Any, **kwargs: Any) -> str:
-    return reverse(name, args=args or None, kwargs=kwargs or None)
 
 
 def date(value: Any, arg: str | None = None) -> str:
@@ -81,27 +78,72 @@ def finalize(eval_ctx: EvalContext, value: Any) -> Any:
 # lookups and the catalogs on every call, ≈ 70 times on a case page; the catalogs do not change
 # while a process runs (a test that changes the locale settings clears this, as Django does its own).
 _TRANSLATED: dict[tuple[str, str], str] = {}
+# ``{{ _("…") }}`` without values, as printed: Jinja2's newstyle gettext would wrap the text in Markup
+# and apply ``% {}`` on every call.
+_PRINTED: dict[tuple[str, str], Markup] = {}
 
 
-@pass_context
-def cached_gettext(context: Context, message: str) -> str:
-    """Django's ``gettext`` for ``{{ _("…") }}``, remembered per language; the page's language is the
-    ``LANGUAGE_CODE`` of its context (Django's i18n context processor) when it has one."""
+def _translated(context: Context, message: str) -> tuple[str, str]:
     language = context.get("LANGUAGE_CODE") or get_language()
     key = (language, message)
     text = _TRANSLATED.get(key)
     if text is None:
         with override(language):
             text = _TRANSLATED[key] = gettext(message)
-    return text
+    return language, text
 
 
-def _forget_translations(*, setting: str, **kwargs: Any) -> None:
+@pass_context
+def translate(context: Context, message: str, **variables: Any) -> Markup:
+    """``{{ _("…") }}`` and ``{{ _("… %(n)s …", n=…) }}``: Django's ``gettext`` in the page's language
+    (the ``LANGUAGE_CODE`` of its context, from Django's i18n context processor, else the active
+    one), remembered per language, with Jinja2's newstyle semantics (the text is a format string;
+    values are escaped)."""
+    if variables:
+        return Markup(_translated(context, message)[1]) % variables  # noqa: S704  (our catalogs' text, as Jinja2's gettext)
+    language = context.get("LANGUAGE_CODE") or get_language()
+    printed = _PRINTED.get((language, message))
+    if printed is None:
+        text = _translated(context, message)[1]
+        printed = _PRINTED[(language, message)] = Markup(text) % {}  # noqa: S704  (our catalogs' text)
+    return printed
+
+
+_URLS: dict[tuple[str, str, Any], str] = {}
+_STATIC: dict[str, str] = {}
+
+
+def url(name: str, *args: Any, **kwargs: Any) -> str:
+    """``reverse()``; a URL without arguments is kept per process (a page's header asks for the
+    same half-dozen on every request)."""
+    if args or kwargs:
+        return reverse(name, args=args or None, kwargs=kwargs or None)
+    key = (name, get_script_prefix(), get_urlconf())
+    found = _URLS.get(key)
+    if found is None:
+        found = _URLS[key] = reverse(name)
+    return found
+
+
+def static(path: str) -> str:
+    """``{% static %}``: the collected file's URL (with its content hash) is fixed while a process runs."""
+    found = _STATIC.get(path)
+    if found is None:
+        found = _STATIC[path] = django_static(path)
+    return found
+
+
+def _forget(*, setting: str, **kwargs: Any) -> None:
     if setting in {"LANGUAGES", "LANGUAGE_CODE", "LOCALE_PATHS", "INSTALLED_APPS"}:
         _TRANSLATED.clear()
+        _PRINTED.clear()
+    if setting in {"ROOT_URLCONF", "INSTALLED_APPS"}:
+        _URLS.clear()
+    if setting in {"STATIC_URL", "STATIC_ROOT", "STORAGES", "STATICFILES_DIRS", "INSTALLED_APPS"}:
+        _STATIC.clear()
 
 
-setting_changed.connect(_forget_translations)
+setting_changed.connect(_forget)
 
 
 class RecordedTemplate(Template):
@@ -120,7 +162,8 @@ def environment(**options: Any) -> Environment:
     options.setdefault("keep_trailing_newline", True)  # as Django's templates print the file's last newline
     options.pop("autoescape", None)  # always on, whatever the settings say
     env = Environment(autoescape=True, extensions=["jinja2.ext.i18n"], finalize=finalize, **options)
-    env.install_gettext_callables(cached_gettext, ngettext, newstyle=True)  # type: ignore[attr-defined]
+    env.install_gettext_callables(translate, ngettext, newstyle=True)  # type: ignore[attr-defined]
+    env.globals.update({"_": translate, "gettext": translate})  # not wrapped again by the i18n extension
     env.template_class = RecordedTemplate
     env.globals.update({"url": url, "static": static})
     env.filters.update(

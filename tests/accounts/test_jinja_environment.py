@@ -20,6 +20,7 @@ def _render(source: str, **context: object) -> str:
 
 def test_translations_follow_the_page_language_and_are_remembered_per_language() -> None:
     environment._TRANSLATED.clear()
+    environment._PRINTED.clear()
     with translation.override("en"):
         assert _render('{{ _("退出") }}') == "Log out"
     with translation.override("zh-hans"):
@@ -71,3 +72,21 @@ def test_datetimes_print_in_local_time_as_in_django_templates() -> None:
         assert _render('{{ t|date("Y-m-d H:i") }}', t=moment) == "2026-11-30 07:30"
         django = Template("{{ t }}").render(Context({"t": moment}))
         assert _render("{{ t }}", t=moment) == django and "7:30" in django
+
+
+def test_translations_with_values_escape_the_values_and_plain_ones_are_kept_as_printed() -> None:
+    with translation.override("zh-hans"):
+        assert _render('{{ _("退出") }}{{ _("退出") }}') == "退出退出"
+        assert ("zh-hans", "退出") in environment._PRINTED
+        assert _render('{{ _("%(n)s 处", n="<b>") }}') == "&lt;b&gt; 处"
+        assert _render('{{ _("100%% 完成") }}') == "100% 完成"  # a format string, as Jinja2's newstyle gettext
+
+
+def test_urls_without_arguments_and_static_files_are_looked_up_once(settings: object) -> None:
+    environment._URLS.clear()
+    assert _render("{{ url('home') }}|{{ url('case-detail', 5) }}") == "/|/cases/5/"
+    assert [key[0] for key in environment._URLS] == ["home"]
+    first = _render("{{ static('css/app.css') }}")
+    assert first.endswith(".css") and environment._STATIC["css/app.css"] == first
+    settings.STATIC_URL = "/other-static/"  # type: ignore[attr-defined]
+    assert environment._STATIC == {}
