@@ -77,12 +77,12 @@ def _shape(value: Any) -> Hashable:
     if isinstance(value, str):
         return ("str", len(value), value.isdigit())
     if isinstance(value, dt.datetime):
-        raise TypeError("FrozenQuery: datetimes are not supported")
+        raise TypeError("FrozenQuery: no stand-in for a datetime")
     if isinstance(value, dt.date):
         return "date"
     if isinstance(value, list) and all(isinstance(v, int) and not isinstance(v, bool) for v in value):
         return ("ints", len(value))
-    raise TypeError(f"FrozenQuery: unsupported value type {type(value).__name__}")
+    raise TypeError(f"FrozenQuery: no stand-in for a {type(value).__name__}")
 
 
 class _Markers:
@@ -209,11 +209,11 @@ class FrozenQuery(Generic[M]):
         return None
 
     def _entry(self, key: Hashable, values: dict[str, Any], fixed: dict[str, Any]) -> Any:
-        shape = (
-            key,
-            tuple(sorted(fixed.items())),
-            tuple((name, _shape(value)) for name, value in sorted(values.items())),
-        )
+        try:
+            shapes = tuple((name, _shape(value)) for name, value in sorted(values.items()))
+        except TypeError:  # e.g. an anonymous user: built and compiled as usual
+            return _UNFROZEN
+        shape = (key, tuple(sorted(fixed.items())), shapes)
         entry = self._entries.get(shape)
         if entry is None:
             entry = self._entries[shape] = self._compile(values, fixed)

@@ -8,6 +8,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from accounts.frozen import FrozenQuery
 from accounts.labels import choice_labels
 from accounts.models import Role
 
@@ -65,17 +66,24 @@ def _household_case_rows(cases: list[Any]) -> list[dict[str, Any]]:
     ]
 
 
-def household_panels(request: Any, household: Any) -> list[dict[str, Any]]:
+def _household_cases(user: Any, household_id: int) -> Any:
     from casework import selectors
 
-    cases = list(
-        selectors.cases_visible_to(request.user)
-        .filter(household=household)
+    return (
+        selectors.cases_visible_to(user)
+        .filter(household_id=household_id)
         .select_related(None)
         .select_related("application")
         .only(*_HOUSEHOLD_CASE_COLUMNS)
         .order_by("-accepted_on", "-id")[:20]
     )
+
+
+_HOUSEHOLD_CASES: FrozenQuery[Any] = FrozenQuery(_household_cases)  # compiled once per kind of user
+
+
+def household_panels(request: Any, household: Any) -> list[dict[str, Any]]:
+    cases = _HOUSEHOLD_CASES.rows("household-cases", user=request.user, household_id=household.pk)
     return [
         {
             "template": "casework/panels/household_cases.html",

@@ -24,6 +24,17 @@ def django_db_modify_db_settings(django_db_modify_db_settings_parallel_suffix: N
 
 
 @pytest.fixture(autouse=True)
+def _default_language() -> None:
+    """Every test starts in the default language: a test-client request in English leaves English
+    active in the thread (LocaleMiddleware activates a language and nothing deactivates it), and a
+    later test calling code directly would otherwise see English messages."""
+    from django.conf import settings
+    from django.utils import translation
+
+    translation.activate(settings.LANGUAGE_CODE)
+
+
+@pytest.fixture(autouse=True)
 def _fast_password_hasher(settings: Any) -> None:
     """PBKDF2 costs ~0.3 s a user; tests create many users and never attack the hashes."""
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

@@ -13,7 +13,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
-from django.db.models import Q
+from django.db.models import Q, QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
@@ -22,6 +22,7 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from accounts.errors import BusinessError
+from accounts.frozen import FrozenQuery
 from accounts.models import Role, User
 from casework.models import Tier
 from casework.models.enrolment import (
@@ -198,16 +199,23 @@ def enrolment_recheck(request: HttpRequest, pk: int) -> HttpResponse:
 _HOUSEHOLD_PANEL_COLUMNS = ("household", "status", "tier", "monthly_amount", "next_review_due")
 
 
-def household_panel_context(request: HttpRequest, household: Any) -> dict[str, Any] | None:
-    """The household page's enrolment panel (see casework.hooks)."""
-    enrolment = (
-        svc.enrolments_visible_to(request.user)
-        .filter(household=household)
+def _household_enrolment(user: Any, household_id: int) -> QuerySet[Any]:
+    return (
+        svc.enrolments_visible_to(user)
+        .filter(household_id=household_id)
         .select_related(None)
         .only(*_HOUSEHOLD_PANEL_COLUMNS)
-        .order_by("-id")
-        .first()
+        .order_by("-id")[:1]
     )
-    if enrolment is None:
+
+
+_HOUSEHOLD_ENROLMENT: FrozenQuery[Any] = FrozenQuery(_household_enrolment)  # compiled once per kind of user
+
+
+def household_panel_context(request: HttpRequest, household: Any) -> dict[str, Any] | None:
+    """The household page's enrolment panel (see casework.hooks)."""
+    found = _HOUSEHOLD_ENROLMENT.rows("household-enrolment", user=request.user, household_id=household.pk)
+    if not found:
         return None
+    enrolment = found[0]
     return {"template": "casework/enrolment/household_panel.html", "enrolment": enrolment}

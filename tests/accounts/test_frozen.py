@@ -140,3 +140,12 @@ def test_a_frozen_read_is_one_statement_and_no_compiling(two_streets: dict[str, 
 
 def overdue_for(user: User, today: dt.date) -> QuerySet[Case]:
     return overdue_cases(user, today=today)
+
+
+@pytest.mark.django_db
+def test_a_value_without_a_stand_in_is_built_as_usual() -> None:
+    from django.contrib.auth.models import AnonymousUser
+
+    frozen: FrozenQuery[Case] = FrozenQuery(_visible)
+    assert frozen.rows("visible", user=AnonymousUser(), today=dt.date.today()) == []
+    assert frozen._entries == {}  # nothing remembered for it
