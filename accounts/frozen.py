@@ -43,6 +43,7 @@ from accounts.models import User
 M = TypeVar("M", bound=Model)
 
 _UNFROZEN = object()  # a shape that cannot be frozen: build and compile every time
+MAX_SHAPES = 256  # per FrozenQuery
 
 
 @dataclass(frozen=True, slots=True)
@@ -216,6 +217,8 @@ class FrozenQuery(Generic[M]):
         shape = (key, tuple(sorted(fixed.items())), shapes)
         entry = self._entries.get(shape)
         if entry is None:
+            if len(self._entries) >= MAX_SHAPES:
+                return _UNFROZEN  # shapes a caller can multiply (a string's length): not kept beyond this
             entry = self._entries[shape] = self._compile(values, fixed)
         return entry
 

@@ -17,12 +17,14 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, connections, router, transaction
+from django.db.models import QuerySet
 from django.db.models.expressions import RawSQL
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.audit import audit_record
 from accounts.errors import BusinessError
+from accounts.frozen import FrozenQuery
 from accounts.models import Region, Role, User
 from applications.models import Household
 from eligibility.models import STRUCTURED_PARAMETERS, PolicyParameter
@@ -45,16 +47,22 @@ def today() -> dt.date:
     return timezone.localdate()
 
 
+def _evaluation_region(code: str) -> QuerySet[Region]:
+    return Region.objects.filter(code=code).exclude(level=Region.Level.CITY)
+
+
+_EVALUATION_REGION: FrozenQuery[Region] = FrozenQuery(_evaluation_region)  # compiled once per code length
+
+
 def region_for_evaluation(code: object) -> Region:
     """A county-level unit or a street (or community) of Hefei; its county gives the standard area."""
     if not isinstance(code, str) or not code:
         raise EvaluationInputError({"region": [_("请填写县(市、区)或街道(乡镇)区划代码。")]})
     # Division codes are digits: anything else (a NUL character, say) is unknown without a query.
-    region = (
-        Region.objects.filter(code=code).exclude(level=Region.Level.CITY).first()
-        if code.isascii() and code.isdigit() and len(code) <= 12
-        else None
+    found = (
+        _EVALUATION_REGION.rows("region", code=code) if code.isascii() and code.isdigit() and len(code) <= 12 else []
     )
+    region = found[0] if found else None
     if region is None:
         raise EvaluationInputError({"region": [_("未知的区划代码：%(code)s") % {"code": code}]})
     return region

@@ -206,7 +206,7 @@ CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
         "rest_framework.authentication.SessionAuthentication",
-        "rest_framework.authentication.TokenAuthentication",
+        "accounts.authentication.FrozenTokenAuthentication",  # DRF's TokenAuthentication, lookup compiled once
     ],
     "DEFAULT_PERMISSION_CLASSES": ["accounts.permissions.IsActiveStaff"],
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],

@@ -23,6 +23,29 @@ def django_db_modify_db_settings(django_db_modify_db_settings_parallel_suffix: N
     _set_suffix_to_test_databases(suffix=f"p{os.getpid()}")
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _own_redis_database(worker_id: str) -> Any:
+    """With Redis (``REDIS_URL``, as in CI), each xdist worker caches in its own Redis database:
+    a test's ``cache.clear()`` flushes the whole database, and must not reset the rate-limit
+    counters of a test running meanwhile in the other worker."""
+    import copy
+
+    from django.conf import settings
+    from django.test.utils import override_settings
+
+    base = os.environ.get("REDIS_URL", "")
+    if not base or not worker_id.startswith("gw"):
+        yield
+        return
+    url = f"{base.rsplit('/', 1)[0]}/{13 - int(worker_id.removeprefix('gw')) % 12}"  # db 14: the Celery tests' broker
+    caches = copy.deepcopy(settings.CACHES)
+    for alias in caches:
+        if "redis" in caches[alias].get("BACKEND", "").lower():
+            caches[alias]["LOCATION"] = url
+    with override_settings(CACHES=caches):
+        yield
+
+
 @pytest.fixture(autouse=True)
 def _default_language() -> None:
     """Every test starts in the default language: a test-client request in English leaves English

@@ -149,3 +149,12 @@ def test_a_value_without_a_stand_in_is_built_as_usual() -> None:
     frozen: FrozenQuery[Case] = FrozenQuery(_visible)
     assert frozen.rows("visible", user=AnonymousUser(), today=dt.date.today()) == []
     assert frozen._entries == {}  # nothing remembered for it
+
+
+@pytest.mark.django_db
+def test_shapes_beyond_the_cap_are_built_as_usual(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr("accounts.frozen.MAX_SHAPES", 2)
+    regions: FrozenQuery[Region] = FrozenQuery(_regions)
+    for prefix in ("3401", "34010", "340104", "3401040"):  # four lengths: four shapes
+        assert [r.code for r in regions.rows("regions", prefix=prefix)] == [r.code for r in _regions(prefix)]
+    assert len(regions._entries) == 2
