@@ -7,7 +7,6 @@ print it. The sections other apps add to the household page stay their apps' Dja
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
@@ -21,7 +20,6 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template import loader
 from django.template.defaultfilters import truncatechars
-from django.urls import reverse
 from django.utils import timezone
 from django.utils.safestring import SafeString, mark_safe
 from django.views.decorators.http import require_POST
@@ -30,21 +28,13 @@ from accounts.api import staff_user
 from accounts.errors import BusinessError
 from accounts.hooks import collect
 from accounts.labels import choice_labels
+from accounts.links import url_of
 from accounts.models import AuditLog
 from accounts.selectors import STREET_CODE_LENGTH, scope_prefix, streets_visible_to
 from applications import selectors, services
 from applications.models import Household, IncomeItem, Member
 
 HOUSEHOLDS_PER_PAGE = 25
-
-_URL_MARK = 987654321
-
-
-def _url_of(name: str) -> Callable[[int], str]:
-    """``lambda pk: reverse(name, args=[pk])`` with one ``reverse()`` per page instead of one per
-    row: the URL differs only by the id."""
-    head, tail = reverse(name, args=[_URL_MARK]).split(str(_URL_MARK))
-    return lambda pk: f"{head}{pk}{tail}"
 
 
 def _household_page(qs: QuerySet[Household], number: str | None) -> Page:
@@ -88,7 +78,7 @@ class HouseholdRow:
 
 
 def _household_rows(households: list[Household]) -> list[HouseholdRow]:
-    url = _url_of("household-detail")
+    url = url_of("household-detail")
     rows = []
     for h in households:
         head = h.head
@@ -156,7 +146,7 @@ class MemberRow:
 
 
 def _member_rows(household: Household, revealed: tuple[int, str] | None) -> list[MemberRow]:
-    reveal_url = _url_of("member-reveal")
+    reveal_url = url_of("member-reveal")
     return [
         MemberRow(
             pk=m.pk,

@@ -14,9 +14,8 @@ import datetime as dt
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
-from django.urls import reverse
-
 from accounts.labels import choice_labels
+from accounts.links import url_of
 from applications.models import AssistanceType
 from casework.models import Case
 
@@ -30,14 +29,9 @@ def status_class(status: str) -> str:
     return _STATUS_CLASS.get(status, "info")
 
 
-_URL_MARK = 987654321
-
-
 def case_url() -> Callable[[int], str]:
-    """``lambda pk: reverse("case-detail", args=[pk])`` with one ``reverse()`` per page instead of
-    one per row: the case URL differs only by its id."""
-    head, tail = reverse("case-detail", args=[_URL_MARK]).split(str(_URL_MARK))
-    return lambda pk: f"{head}{pk}{tail}"
+    """The case page's URL by case id (one ``reverse()`` per page)."""
+    return url_of("case-detail")
 
 
 @dataclass(frozen=True, slots=True)
