@@ -16,6 +16,9 @@ import importlib
 from types import ModuleType
 from typing import Any
 
+from django.http import HttpRequest
+from django.utils.safestring import SafeString, mark_safe
+
 HOOK_APPS = ["applications", "eligibility", "casework", "charity", "oversight"]
 
 
@@ -28,6 +31,20 @@ def app_module(label: str, name: str) -> ModuleType | None:
         if exc.name != f"{label}.{name}":
             raise
         return None
+
+
+def render_panels(name: str, request: HttpRequest, **context: Any) -> list[SafeString]:
+    """The panels a page's ``name`` hooks add (``household_panels``, ``case_panels``), each printed
+    by its own Django template with ``context`` and itself as ``panel`` — as the page's ``{% include
+    panel.template with panel=panel %}`` did when the pages were Django templates."""
+    from django.template import loader
+
+    return [
+        mark_safe(  # noqa: S308  (the panel's Django template escaped its values)
+            loader.get_template(panel["template"], using="django").render({**context, "panel": panel}, request)
+        )
+        for panel in collect(name, request, *context.values())
+    ]
 
 
 def collect(name: str, *args: Any) -> list[Any]:

@@ -7,6 +7,7 @@ print it. The sections other apps add to the household page stay their apps' Dja
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
@@ -18,15 +19,13 @@ from django.core.paginator import Page, Paginator
 from django.db.models import Model, QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
-from django.template import loader
 from django.template.defaultfilters import truncatechars
-from django.utils import timezone
-from django.utils.safestring import SafeString, mark_safe
+from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_POST
 
 from accounts.api import staff_user
 from accounts.errors import BusinessError
-from accounts.hooks import collect
+from accounts.hooks import render_panels
 from accounts.labels import choice_labels
 from accounts.links import url_of
 from accounts.models import AuditLog
@@ -173,7 +172,7 @@ def _member_rows(household: Household, revealed: tuple[int, str] | None) -> list
 class AuditRow:
     """A row of the household page's change history."""
 
-    at: str  # in local time (Django's ``|date`` converted an aware datetime; the Jinja2 filter does not)
+    at: dt.datetime  # printed with ``|date``, in local time
     actor: str
     action: str
     reason: str
@@ -182,24 +181,13 @@ class AuditRow:
 def _audit_rows(rows: list[AuditLog]) -> list[AuditRow]:
     return [
         AuditRow(
-            at=f"{timezone.localtime(r.at):%Y-%m-%d %H:%M}",
+            at=r.at,
             actor=r.actor_label,
             action=str(r.action_display),
             reason=r.reason,
         )
         for r in rows
     ]
-
-
-def _panels_html(request: HttpRequest, household: Household) -> SafeString:
-    """The sections other apps add to the page (``household_panels`` hooks, accounts/hooks.py): their
-    Django templates, each given its ``panel`` as the Django page's ``{% include panel.template with
-    panel=panel %}`` did, joined as that loop printed them."""
-    html = [
-        loader.get_template(panel["template"], using="django").render({"household": household, "panel": panel}, request)
-        for panel in collect("household_panels", request, household)
-    ]
-    return mark_safe("".join(html))  # noqa: S308  (each panel's template escaped its values)
 
 
 def _detail_context(request: HttpRequest, pk: int, revealed: tuple[int, str] | None = None) -> dict[str, object]:
@@ -210,7 +198,8 @@ def _detail_context(request: HttpRequest, pk: int, revealed: tuple[int, str] | N
         "member_rows": _member_rows(household, revealed),
         "audit_rows": audit_rows,
         "audit": _audit_rows(audit_rows),
-        "panels_html": _panels_html(request, household),
+        # joined as the Django page's loop printed them
+        "panels_html": mark_safe("".join(render_panels("household_panels", request, household=household))),  # noqa: S308  (each panel's template escaped its values)
         "can_reveal": request.user.is_superuser or getattr(request.user, "can_reveal_ids", False),
     }
 

@@ -83,14 +83,13 @@ _TRANSLATED: dict[tuple[str, str], str] = {}
 _PRINTED: dict[tuple[str, str], Markup] = {}
 
 
-def _translated(context: Context, message: str) -> tuple[str, str]:
-    language = context.get("LANGUAGE_CODE") or get_language()
+def _translated(language: str, message: str) -> str:
     key = (language, message)
     text = _TRANSLATED.get(key)
     if text is None:
         with override(language):
             text = _TRANSLATED[key] = gettext(message)
-    return language, text
+    return text
 
 
 @pass_context
@@ -99,12 +98,12 @@ def translate(context: Context, message: str, **variables: Any) -> Markup:
     (the ``LANGUAGE_CODE`` of its context, from Django's i18n context processor, else the active
     one), remembered per language, with Jinja2's newstyle semantics (the text is a format string;
     values are escaped)."""
-    if variables:
-        return Markup(_translated(context, message)[1]) % variables  # noqa: S704  (our catalogs' text, as Jinja2's gettext)
     language = context.get("LANGUAGE_CODE") or get_language()
+    if variables:
+        return Markup(_translated(language, message)) % variables  # noqa: S704  (our catalogs' text, as Jinja2's gettext)
     printed = _PRINTED.get((language, message))
     if printed is None:
-        text = _translated(context, message)[1]
+        text = _translated(language, message)
         printed = _PRINTED[(language, message)] = Markup(text) % {}  # noqa: S704  (our catalogs' text)
     return printed
 

@@ -12,10 +12,8 @@ from django.core.paginator import Paginator
 from django.db.models import Model, QuerySet
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
-from django.template import loader
 from django.template.defaultfilters import date as date_filter
 from django.utils import timezone
-from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 from django.views.decorators.http import require_POST
@@ -23,7 +21,7 @@ from django_stubs_ext import StrOrPromise
 
 from accounts.counts import count_together
 from accounts.errors import BusinessError
-from accounts.hooks import collect
+from accounts.hooks import render_panels
 from accounts.labels import choice_labels
 from accounts.models import Role, User
 from applications import intake as app_intake
@@ -165,24 +163,6 @@ def _action_panels(action_forms: list[tuple[str, Step, Any]], open_action: str) 
     return panels
 
 
-def _local(value: Any, fmt: str) -> str:
-    """A datetime as Django's ``|date:fmt`` prints it: in local time (the Jinja2 ``date`` filter
-    formats the value as it is, UTC for a database timestamp); "" for None."""
-    return date_filter(timezone.localtime(value), fmt) if value is not None else ""
-
-
-def _panels_html(request: HttpRequest, case: Case) -> list[SafeString]:
-    """The sections other apps add to the page (``case_panels`` hooks, accounts/hooks.py): their
-    Django templates, each given its ``panel`` as the Django page's ``{% include panel.template with
-    panel=panel %}`` did."""
-    return [
-        mark_safe(  # noqa: S308  (the panel's Django template escaped its values)
-            loader.get_template(panel["template"], using="django").render({"case": case, "panel": panel}, request)
-        )
-        for panel in collect("case_panels", request, case)
-    ]
-
-
 def _opinion_form(case: Case, today: Any) -> Any:
     try:
         evaluation = evaluate_case(case, as_of=today)
@@ -309,7 +289,7 @@ def _detail_context(
         {**d, "department_label": departments.get(d["department"], d["department"])}
         for d in (check.discrepancies if check else [])
     ]
-    queries = [(q, _label(q, "department"), _local(q.at, "m-d H:i:s")) for q in check.queries.all()] if check else []
+    queries = [(q, _label(q, "department")) for q in check.queries.all()] if check else []
     notice_ended = current_notice is not None and current_notice.ends_on < today
     notice_ends_on = {"d": date_filter(current_notice.ends_on, "Y-m-d") if current_notice else ""}
     return {
@@ -330,7 +310,6 @@ def _detail_context(
         "today": today,
         "check": check,
         "check_status_label": _label(check, "status") if check else "",
-        "check_finished_at": _local(check.finished_at, "Y-m-d H:i") if check else "",
         "discrepancies": discrepancies,
         # The sentences with a number or a date are translated here, not in the template: makemessages
         # reads gettext()/ngettext() in Python, but not a Jinja2 _() or ngettext() given values.
@@ -350,7 +329,6 @@ def _detail_context(
             if opinion
             else {}
         ),
-        "opinion_created_at": _local(opinion.created_at, "Y-m-d H:i") if opinion else "",
         "current_notice": current_notice,
         "notice_ended": notice_ended,
         "notice_text": (
@@ -359,16 +337,15 @@ def _detail_context(
         % notice_ends_on,
         "decision": decision,
         "decision_labels": {name: _label(decision, name) for name in ("outcome", "tier")} if decision else {},
-        "payments": [(p, _label(p, "status"), _local(p.requested_at, "Y-m-d H:i")) for p in payments],
+        "payments": [(p, _label(p, "status")) for p in payments],
         "pay_form": f.EmergencyPayForm() if can_pay else None,
         "county_form": f.CountyDecisionForm() if user.role == Role.SUPERVISOR else None,
-        # (transition, from label, to label, local time, who: the user, else the recorded label)
+        # (transition, from label, to label, who: the user, else the recorded label)
         "transitions": [
             (
                 t,
                 _label(t, "from_status"),
                 _label(t, "to_status"),
-                _local(t.at, "Y-m-d H:i"),
                 (t.actor.display_name if t.actor is not None else "") or t.actor_label,
             )
             for t in case.transitions.all()
@@ -378,7 +355,7 @@ def _detail_context(
         "investigations": case.investigations.all(),
         "notices": [(n, _label(n, "tier")) for n in case.notices.all()],
         # Plans, referrals, charity hand-offs …: sections added by other modules through accounts.hooks.
-        "extra_panels": _panels_html(request, case),
+        "extra_panels": render_panels("case_panels", request, case=case),
         "open_action": open_action,
     }
 
