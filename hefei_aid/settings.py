@@ -82,7 +82,7 @@ MIDDLEWARE = [
     "accounts.middleware.SessionTimeoutMiddleware",
     "accounts.middleware.OTPRequiredMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
-    "csp.middleware.CSPMiddleware",
+    "accounts.middleware.CSPMiddleware",  # django-csp's, the header built once
     "accounts.middleware.SecurityHeadersMiddleware",
     "accounts.middleware.NoStoreMiddleware",
     # Last, as django-axes asks: turns a lockout into the login page with the lockout message.

@@ -5,10 +5,14 @@ from __future__ import annotations
 import datetime as dt
 from decimal import Decimal
 
+import markupsafe
 import pytest
 from django.template import engines
 from django.test import RequestFactory
 from django.utils import translation
+from hypothesis import given
+from hypothesis import strategies as st
+from jinja2 import UndefinedError
 
 from accounts.templatetags.jinja_include import jinja_include
 from hefei_aid import jinja2 as environment
@@ -90,3 +94,28 @@ def test_urls_without_arguments_and_static_files_are_looked_up_once(settings: ob
     assert first.endswith(".css") and environment._STATIC["css/app.css"] == first
     settings.STATIC_URL = "/other-static/"  # type: ignore[attr-defined]
     assert environment._STATIC == {}
+
+
+@given(st.one_of(st.text(), st.integers(), st.decimals(allow_nan=False), st.none()))
+def test_output_is_escaped_exactly_as_markupsafe_escapes_it(value: object) -> None:
+    assert environment.escape_output(value) == str(markupsafe.escape(value))
+    assert type(environment.escape_output(value)) is str
+
+
+def test_compiled_templates_escape_output_but_keep_html_and_macro_output_as_it_is(settings: object) -> None:
+    class Html:
+        def __html__(self) -> str:
+            return "<i>ok</i>"
+
+    template = engines["jinja2"].env.from_string(  # type: ignore[attr-defined]
+        "{% macro cell(v) %}<td>{{ v }}</td>{% endmacro %}{% set kept %}<b>{{ s }}</b>{% endset %}"
+        "{{ cell(s) }}|{{ kept }}|{{ safe }}|{{ html }}|{{ n }}|{{ s|e }}"
+    )
+    assert template.root_render_func.__globals__["escape"] is environment.escape_output
+    printed = template.render(s="<&>", safe=markupsafe.Markup("<br>"), html=Html(), n=1234567)
+    assert printed == "<td>&lt;&amp;&gt;</td>|<b>&lt;&amp;&gt;</b>|<br>|<i>ok</i>|1234567|&lt;&amp;&gt;"
+    settings.USE_THOUSAND_SEPARATOR = True  # type: ignore[attr-defined]
+    with translation.override("en"):
+        assert template.render(s="", safe="", html="", n=1234567).endswith("|1,234,567|")  # through localize()
+    with pytest.raises(UndefinedError):
+        engines["jinja2"].env.from_string("{{ missing }}").render({})  # type: ignore[attr-defined]

@@ -266,3 +266,42 @@ def test_swagger_ui_and_pages_run_in_chromium_without_csp_violations(
             assert violations == [], violations
         finally:
             browser.close()
+
+
+def test_the_kept_csp_header_is_django_csps_and_views_that_set_their_own_still_get_theirs(settings: Any) -> None:
+    from csp.constants import NONCE, SELF
+    from csp.decorators import csp_update
+    from csp.utils import build_policy
+    from django.http import HttpResponse
+    from django.test import RequestFactory
+
+    from accounts.middleware import CSPMiddleware
+
+    def page(request: Any) -> HttpResponse:
+        return HttpResponse("ok")
+
+    middleware = CSPMiddleware(page)
+    request = RequestFactory().get("/")
+    middleware.process_request(request)
+    response = middleware.process_response(request, page(request))
+    assert response["Content-Security-Policy"] == build_policy() and _csp(response) == EXPECTED_CSP
+    assert "Content-Security-Policy-Report-Only" not in response
+
+    own = csp_update({"img-src": ["https://maps.example.cn"]})(page)  # a view with its own policy: django-csp's path
+    request = RequestFactory().get("/")
+    middleware.process_request(request)
+    response = middleware.process_response(request, own(request))
+    assert _csp(response)["img-src"] == "'self' data: https://maps.example.cn"
+
+    # The kept header follows the settings.
+    settings.CONTENT_SECURITY_POLICY = {"DIRECTIVES": {"script-src": [SELF, NONCE]}}
+    request = RequestFactory().get("/")
+    middleware.process_request(request)
+    assert _csp(middleware.process_response(request, page(request))) == {
+        "script-src": "'self'",
+        "default-src": "'self'",
+    }
+    request = RequestFactory().get("/")  # a page that used a nonce: django-csp's path, the nonce in the header
+    middleware.process_request(request)
+    nonce = str(request.csp_nonce)
+    assert _csp(middleware.process_response(request, page(request)))["script-src"] == f"'self' 'nonce-{nonce}'"
