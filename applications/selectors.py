@@ -13,7 +13,7 @@ from accounts.hooks import collect
 from accounts.json_rows import columns, instances, json_array, json_children, json_object, set_prefetched
 from accounts.models import AuditLog, Region, User
 from accounts.selectors import scope_by_street
-from applications.models import Household, IncomeItem, Member, Vehicle
+from applications.models import Household, IncomeItem, Member, NameBigrams, Vehicle
 
 M = TypeVar("M", bound=Model)
 
@@ -168,7 +168,7 @@ def household_search(qs: QuerySet[Household], term: str) -> QuerySet[Household]:
 
     One path per kind of term, each on an index, and no join + DISTINCT over the street: a number
     (< 12 digits) is the household's pk; an 18-character ID matches ``Member.id_masked`` /
-    ``Member.id_index``; anything else is a name (``member_name_trgm``, pg_trgm GIN; shorter than three characters: the members of the households in ``qs``). Households
+    ``Member.id_index``; anything else is a name (``member_name_trgm``, pg_trgm GIN; two characters: ``member_name_bigrams``; one character: the members of the households in ``qs``). Households
     are then ``pk IN (members' household_id)``, still inside ``qs`` (the user's area).
     """
     term = term.strip()
@@ -181,11 +181,20 @@ def household_search(qs: QuerySet[Household], term: str) -> QuerySet[Household]:
             members = Member.objects.filter(id_masked=term.upper())
         else:
             members = Member.objects.filter(id_index=blind_index(term))
-    elif len(term) < 3:
+    elif len(term) == 2:
         # pg_trgm takes no trigram from a LIKE pattern shorter than three characters (a two-character
-        # name such as 王丽): the GIN index would hand back every member for a recheck (≈ 100 ms on
-        # 500,000 members). STRPOS keeps the index out, so PostgreSQL starts from the households in
-        # the user's area and looks at their members (≈ 10 ms for a street).
+        # name such as 王丽): its index would hand back every member for a recheck (≈ 100 ms on
+        # 500,000 members), and looking at the members of every household of the user's area costs
+        # ≈ 10 ms a street. The pairs-of-characters index answers exactly "which names contain it".
+        # The area and STRPOS stay in the member query: for a pair found in very many names the
+        # index's statistics send PostgreSQL to the area's households instead, where the cheap STRPOS
+        # is tested before the pairs are computed.
+        members = Member.objects.annotate(_at=StrIndex("name", Value(term)), _pairs=NameBigrams("name")).filter(
+            _at__gt=0, _pairs__contains=[term], active=True, household__in=qs.values("pk")
+        )
+    elif len(term) == 1:
+        # One character (a surname) is in too many names for an index: the members of the households
+        # in the user's area, read through STRPOS so that no index is tried.
         members = Member.objects.annotate(_at=StrIndex("name", Value(term))).filter(
             _at__gt=0, active=True, household__in=qs.values("pk")
         )

@@ -8,6 +8,7 @@ guard that enforces it; the case page builds its buttons from ``next_steps``.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 from django.conf import settings
@@ -167,18 +168,19 @@ class Case(models.Model):
         """The status label, as Django's generated method gives it, from a per-language table: the
         generated one hashes every lazy label of the field's choices on each call (≈ 10 gettext
         calls per row of a 30-row work queue)."""
-        return _status_labels().get(self.status, self.status)
+        return status_labels().get(self.status, self.status)
 
     @property
     def is_open(self) -> bool:
         return self.status in OPEN_STATUSES
 
-    def overdue_steps(self, today: dt.date) -> list[str]:
-        """Labels of the deadlines this case has missed on ``today`` (empty when on time)."""
+    def overdue_steps(self, today: dt.date, texts: Mapping[str, str] | None = None) -> list[str]:
+        """Labels of the deadlines this case has missed on ``today`` (empty when on time). A list of
+        cases passes ``deadline_texts()`` once as ``texts``."""
         if not self.is_open:
             return []
         missed: list[str] = []
-        texts = _deadline_texts()
+        texts = texts or deadline_texts()
         if self.status == CaseStatus.ACCEPTED and self.check_due < today:
             missed.append(texts["check_late"])
         if self.status in BEFORE_OPINION and self.opinion_due < today:
@@ -191,10 +193,10 @@ class Case(models.Model):
             missed.append(texts["emergency_late"])
         return missed
 
-    def next_deadline(self) -> tuple[str, dt.date] | None:
+    def next_deadline(self, texts: Mapping[str, str] | None = None) -> tuple[str, dt.date] | None:
         if not self.is_open:
             return None
-        texts = _deadline_texts()
+        texts = texts or deadline_texts()
         if self.status == CaseStatus.ACCEPTED:
             return texts["check"], self.check_due
         if self.status in BEFORE_OPINION:
@@ -219,11 +221,13 @@ _DEADLINE_TEXTS = (
 )
 
 
-def _deadline_texts() -> dict[str, str]:
+def deadline_texts() -> dict[str, str]:
+    """The deadlines' names in the active language (a per-language table)."""
     return choice_labels("casework.case.deadline_texts", lambda: _DEADLINE_TEXTS)
 
 
-def _status_labels() -> dict[str, str]:
+def status_labels() -> dict[str, str]:
+    """Case status → its label in the active language (a per-language table)."""
     return choice_labels(CaseStatus, lambda: CaseStatus.choices)
 
 

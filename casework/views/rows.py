@@ -18,6 +18,7 @@ from accounts.labels import choice_labels
 from accounts.links import url_of
 from applications.models import AssistanceType
 from casework.models import Case
+from casework.models.case import deadline_texts, status_labels
 
 # Badge colour per status (also the case page's badge, casework/views/cases.py, and
 # templates/casework/includes/status_badge.html through the ``status_class`` filter of
@@ -57,10 +58,11 @@ def queue_rows(cases: Iterable[Case], *, today: dt.date) -> list[QueueRow]:
     """One row per case of the page (cases loaded by ``casework.selectors.queue_rows``)."""
     url = case_url()
     labels = choice_labels(AssistanceType, lambda: AssistanceType.choices)
+    statuses, texts = status_labels(), deadline_texts()  # the active language's tables, once per page
     rows = []
     for case in cases:
         application = case.application
-        deadline = case.next_deadline()
+        deadline = case.next_deadline(texts)
         rows.append(
             QueueRow(
                 case_id=case.pk,
@@ -69,13 +71,13 @@ def queue_rows(cases: Iterable[Case], *, today: dt.date) -> list[QueueRow]:
                 applicant_name=application.applicant_name,
                 applicant_id_masked=application.applicant_id_masked,
                 type_labels=[labels.get(t, t) for t in application.assistance_types],
-                status_label=case.get_status_display(),
+                status_label=statuses.get(case.status, case.status),
                 status_class=status_class(case.status),
                 accepted_on=case.accepted_on.isoformat(),
                 next_label=deadline[0] if deadline else "",
                 next_date=deadline[1].strftime("%m-%d") if deadline else "",
                 provisional=case.deadlines_provisional,
-                overdue=case.overdue_steps(today),
+                overdue=case.overdue_steps(today, texts),
                 fast_track=case.fast_track,
                 emergency_title=case.public_emergency.title if case.public_emergency is not None else "",
             )

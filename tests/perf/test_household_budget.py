@@ -257,15 +257,20 @@ def test_household_search_reads_the_page_with_its_members_in_one_query(clerk_a: 
         assert "三里庵街道" in html
 
 
-def test_short_name_search_starts_from_the_users_area(clerk_a: User, clerk_b: User, household_a: Any) -> None:
+def test_short_name_search_uses_the_pairs_index_or_the_users_area(
+    clerk_a: User, clerk_b: User, household_a: Any
+) -> None:
     """Terms of one or two characters cannot use the trigram index (pg_trgm takes no trigram from
-    them): they are matched with STRPOS among the members of the user's own households — still a
-    substring match, still only active members, still only the user's area."""
+    them). Two characters: the index of the names' character pairs (``hefei_name_bigrams``), with
+    STRPOS and the user's area in the same query; one character: STRPOS among the members of the
+    user's own households. Either way a substring match, only active members, only the user's area."""
+    from django.db import connection
+
+    from applications import services as household_services
+
     client = signed_in_client(clerk_a)
     names = set(household_a.members.filter(active=True).values_list("name", flat=True))
     assert "张三" in names
-    from applications import services as household_services
-
     other = Household.objects.create(street_id=STREET_A, community_id=COMMUNITY_A, address="测试路1号")
     gone = household_services.member_add(
         actor=clerk_a,
@@ -273,14 +278,37 @@ def test_short_name_search_starts_from_the_users_area(clerk_a: User, clerk_b: Us
         data={"name": "李三", "id_number": make_resident_id(seq=777), "relation": "self"},
     )
     household_services.member_deactivate(actor=clerk_a, member=gone, reason="迁出")
-    for term, found in (("张", [household_a]), ("三", [household_a]), ("张三", [household_a]), ("王五", [])):
+    middle = Household.objects.create(street_id=STREET_A, community_id=COMMUNITY_A, address="测试路2号")
+    household_services.member_add(
+        actor=clerk_a,
+        household=middle,
+        data={"name": "欧阳小丽", "id_number": make_resident_id(seq=778), "relation": "self"},
+    )
+    for term, found in (
+        ("张", [household_a]),
+        ("三", [household_a]),
+        ("张三", [household_a]),
+        ("李三", []),  # only an inactive member has it
+        ("小丽", [middle]),  # the middle of a four-character name
+        ("阳小", [middle]),
+        ("王五", []),
+    ):
         response, sqls = get_with_statements(client, f"/households/?q={term}")
         assert list(response.context["page_obj"]) == found, term
         page_sql = next(s for s in sqls if "applications_member" in s and "STRPOS" in s)
         assert " LIKE " not in page_sql.split("STRPOS")[1][:80], page_sql
+        assert ("hefei_name_bigrams" in page_sql) == (len(term) == 2), term
     long_sql = get_with_statements(client, "/households/?q=张三丰")[1]
-    assert not [s for s in long_sql if "STRPOS" in s]
+    assert not [s for s in long_sql if "STRPOS" in s or "hefei_name_bigrams" in s]
     assert list(signed_in_client(clerk_b).get("/households/?q=张三").context["page_obj"]) == []
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT hefei_name_bigrams('欧阳小丽'), hefei_name_bigrams('王'), hefei_name_bigrams('丽丽丽')")
+        assert cursor.fetchone() == (["小丽", "欧阳", "阳小"], [], ["丽丽"])
+        cursor.execute("SET LOCAL enable_seqscan = off")  # a test database is too small for the planner to bother
+        cursor.execute(
+            "EXPLAIN SELECT household_id FROM applications_member WHERE hefei_name_bigrams(name) @> ARRAY['小丽']"
+        )
+        assert "member_name_bigrams" in "\n".join(row[0] for row in cursor.fetchall())
 
 
 def _households(n: int) -> list[Household]:
