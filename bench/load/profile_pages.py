@@ -35,6 +35,7 @@ def main() -> None:
     parser.add_argument("--explain", action="store_true")
     parser.add_argument("--only", default="", help="endpoint labels separated by |")
     parser.add_argument("--cprofile", type=int, default=0, help="print the top N functions (own time) per endpoint")
+    parser.add_argument("--statements", action="store_true", help="list every statement of the last request, in order")
     args = parser.parse_args()
     os.environ["DATABASE_URL"] = eb.bench_database_url(args.database)
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "hefei_aid.settings")
@@ -186,6 +187,9 @@ def main() -> None:
             sql_ms.append(sum(float(q["time"]) for q in ctx.captured_queries) * 1000)
             for q in ctx.captured_queries:
                 slow[q["sql"]] = max(slow.get(q["sql"], 0.0), float(q["time"]) * 1000)
+        if args.statements:
+            for q in ctx.captured_queries:
+                print(f"    {float(q['time']) * 1000:7.2f} ms  {q['sql'][:160]}")
         pg1 = backend.cpu_times()
         pg_ms = (pg1.user + pg1.system - pg0.user - pg0.system) * 1000 / args.repeat
         print(
