@@ -6,18 +6,25 @@ Each app may have a ``hooks.py`` defining any of:
   per process under those (``accounts.context_processors.navigation``);
 - ``home_tiles(user) -> list[dict(label, url)]``: shortcuts on the work-bench page;
 - ``household_panels(request, household) -> list[dict(template=..., **context)]``: sections on the
-  household page (e.g. casework lists the household's cases there).
+  household page (e.g. casework lists the household's cases there); ``case_panels(request, case)``
+  likewise on the case page. A panel says which engine prints its template: ``"using": "jinja2"``
+  (templates/jinja2/, what the panels of these two Jinja2 pages use), else Django's.
 The dependency direction of STYLE.md holds: applications never imports casework or charity.
 """
 
 from __future__ import annotations
 
 import importlib
+from collections.abc import Callable
 from types import ModuleType
 from typing import Any
 
+from django.core.signals import setting_changed
 from django.http import HttpRequest
+from django.urls import get_script_prefix, get_urlconf
 from django.utils.safestring import SafeString, mark_safe
+
+from accounts.links import url_of
 
 HOOK_APPS = ["applications", "eligibility", "casework", "charity", "oversight"]
 
@@ -35,16 +42,43 @@ def app_module(label: str, name: str) -> ModuleType | None:
 
 def render_panels(name: str, request: HttpRequest, **context: Any) -> list[SafeString]:
     """The panels a page's ``name`` hooks add (``household_panels``, ``case_panels``), each printed
-    by its own Django template with ``context`` and itself as ``panel`` — as the page's ``{% include
-    panel.template with panel=panel %}`` did when the pages were Django templates."""
+    by its own template with ``context`` and itself as ``panel``: by the Jinja2 engine when the panel
+    says ``"using": "jinja2"`` (its values come computed by its hook: labels, money, local times and
+    links), else by Django's — as the page's ``{% include panel.template with panel=panel %}`` did
+    when the pages were Django templates."""
     from django.template import loader
 
     return [
-        mark_safe(  # noqa: S308  (the panel's Django template escaped its values)
-            loader.get_template(panel["template"], using="django").render({**context, "panel": panel}, request)
+        mark_safe(  # noqa: S308  (the panel's template escaped its values)
+            loader.get_template(panel["template"], using=panel.get("using", "django")).render(
+                {**context, "panel": panel}, request
+            )
         )
         for panel in collect(name, request, *context.values())
     ]
+
+
+# Per process: ``url_of(name)`` (one ``reverse()``) under the script prefix and URL configuration it
+# was made with.
+_LINKS: dict[tuple[str, str, Any], Callable[[int], str]] = {}
+
+
+def link(name: str, pk: int) -> str:
+    """``reverse(name, args=[pk])`` of a URL with one argument, for the panels: the URL differs only by
+    the id, so ``reverse()`` runs once per process and name (``accounts.links.url_of``)."""
+    key = (name, get_script_prefix(), get_urlconf())
+    make = _LINKS.get(key)
+    if make is None:
+        make = _LINKS[key] = url_of(name)
+    return make(pk)
+
+
+def _forget_links(*, setting: str, **kwargs: Any) -> None:
+    if setting in {"ROOT_URLCONF", "INSTALLED_APPS"}:
+        _LINKS.clear()
+
+
+setting_changed.connect(_forget_links)
 
 
 def collect(name: str, *args: Any) -> list[Any]:

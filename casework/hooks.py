@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from django.urls import reverse
@@ -40,28 +41,40 @@ def home_tiles(user: Any) -> list[dict[str, str]]:
     return tiles
 
 
-# What the household page's case list shows (casework/panels/household_cases.html).
+# What the household page's case list shows (templates/jinja2/casework/panels/household_cases.html).
 _HOUSEHOLD_CASE_COLUMNS = ("receipt_no", "status", "accepted_on", "application__assistance_types")
 
 
-def _household_case_rows(cases: list[Any]) -> list[dict[str, Any]]:
+@dataclass(frozen=True, slots=True)
+class HouseholdCaseRow:
+    url: str
+    receipt_no: str
+    type_labels: list[str]
+    status_label: str
+    status_class: str
+    accepted_on: str  # as Django's |date:"Y-m-d" prints it
+
+
+def _household_case_rows(cases: list[Any]) -> list[HouseholdCaseRow]:
     """The values of the household page's case rows, computed once in Python (as the work queue's
-    rows, casework/views/rows.py): no ``{% include %}`` of the status badge, ``{% url %}`` or label
-    lookups per row in the template."""
+    rows, casework/views/rows.py): no status badge, ``reverse()``, ``|date`` or label lookups per
+    row in the template."""
+    from applications.models import AssistanceType
     from casework.models import CaseStatus
     from casework.views.rows import case_url, status_class
 
-    labels = choice_labels(CaseStatus, lambda: CaseStatus.choices)
+    statuses = choice_labels(CaseStatus, lambda: CaseStatus.choices)
+    types = choice_labels(AssistanceType, lambda: AssistanceType.choices)
     url = case_url()
     return [
-        {
-            "url": url(case.pk),
-            "receipt_no": case.receipt_no,
-            "type_labels": case.application.assistance_type_labels,
-            "status_label": labels.get(case.status, case.status),
-            "status_class": status_class(case.status),
-            "accepted_on": case.accepted_on,
-        }
+        HouseholdCaseRow(
+            url=url(case.pk),
+            receipt_no=case.receipt_no,
+            type_labels=[types.get(t, t) for t in case.application.assistance_types],
+            status_label=statuses.get(case.status, case.status),
+            status_class=status_class(case.status),
+            accepted_on=case.accepted_on.isoformat(),
+        )
         for case in cases
     ]
 
@@ -87,7 +100,7 @@ def household_panels(request: Any, household: Any) -> list[dict[str, Any]]:
     return [
         {
             "template": "casework/panels/household_cases.html",
-            "cases": cases,
+            "using": "jinja2",
             "rows": _household_case_rows(cases),
             "can_intake": getattr(request.user, "role", None) == Role.CLERK,
             "household_id": household.pk,

@@ -6,13 +6,18 @@ imports charity (STYLE dependency direction); the panel reads through ``charity.
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from typing import Any
 
 from django.urls import reverse
+from django.utils.timezone import template_localtime  # type: ignore[attr-defined]  # not in the stubs
 from django.utils.translation import gettext as _
 
+from accounts.hooks import link
+from accounts.labels import choice_labels
 from accounts.models import Role
-from charity.models import REFERRER_ROLES, HandOffStatus
+from charity.models import REFERRER_ROLES, HandOff, HandOffStatus, NeedType
+from charity.templatetags.charity_tags import yuan
 
 
 def nav_items(user: Any) -> list[dict[str, str]]:
@@ -76,22 +81,107 @@ def _case_panel_flags(user: Any, case: Any, may_refer: bool) -> tuple[bool, bool
     return bool(has_handoffs), bool(has_funds)
 
 
+@dataclass(frozen=True, slots=True)
+class EventRow:
+    """A line of a hand-off's timeline on the case panel."""
+
+    at: str  # local time, as Django's |date:"Y-m-d H:i" prints it
+    actor: str
+    label: str
+    amount: str | None  # ``yuan`` of the amount, None without one
+    to_status: str
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class HandOffRow:
+    """A hand-off as the case and household panels print it (the Django pages' ``yuan`` filter,
+    ``get_*_display`` labels, ``{% url %}`` and ``|date`` computed once here)."""
+
+    url: str
+    number: str
+    need_label: str
+    asked: str
+    granted: str  # "" without a grant amount
+    has_grant: bool  # the case panel shows the grant only then (``{% if h.grant_amount %}``)
+    status_tone: str
+    status_label: str
+    # the case panel's
+    fund_name: str = ""
+    consent_by: str = ""
+    consent_on: str = ""
+    events: list[EventRow] = field(default_factory=list)
+    # the household panel's
+    receipt_no: str = ""
+    street_name: str = ""
+    referred_at: str = ""
+
+
+def _minute(value: Any) -> str:
+    """A database time as Django's ``|date:"Y-m-d H:i"`` prints it (in the local time zone)."""
+    return f"{template_localtime(value):%Y-%m-%d %H:%M}"
+
+
+def _handoff_row(handoff: HandOff, *, case_panel: bool) -> HandOffRow:
+    needs = choice_labels(NeedType, lambda: NeedType.choices)
+    statuses = choice_labels(HandOffStatus, lambda: HandOffStatus.choices)
+    common: dict[str, Any] = {
+        "url": link("charity-handoff-detail", handoff.pk),
+        "number": handoff.number,
+        "need_label": needs.get(handoff.need_type, handoff.need_type),
+        "asked": yuan(handoff.amount_asked),
+        "granted": yuan(handoff.grant_amount),
+        "has_grant": bool(handoff.grant_amount),
+        "status_tone": handoff.status_tone,
+        "status_label": statuses.get(handoff.status, handoff.status),
+    }
+    if not case_panel:
+        return HandOffRow(
+            **common,
+            receipt_no=handoff.case.receipt_no,
+            street_name=handoff.street.name,
+            referred_at=_minute(handoff.referred_at),
+        )
+    return HandOffRow(
+        **common,
+        fund_name=handoff.fund.name,
+        consent_by=handoff.consent_by,
+        consent_on=handoff.consent_on.isoformat(),
+        events=[
+            EventRow(
+                at=_minute(event.at),
+                actor=event.actor.display_name,
+                label=event.label,
+                amount=None if event.amount is None else yuan(event.amount),
+                to_status=statuses.get(event.to_status, event.to_status),
+                reason=event.reason,
+            )
+            for event in handoff.events.all()
+        ],
+    )
+
+
 def case_panel_context(request: Any, case: Any) -> dict[str, Any]:
-    """The case page's charity section. One query for a case without hand-offs (most cases): whether
-    it has visible hand-offs and whether a fund could take a referral, as two EXISTS of one row."""
+    """The case page's charity section (templates/jinja2/charity/panel_case.html, its rows computed
+    here), also the charity case page's (charity/case_handoffs.html includes the Django twin,
+    templates/charity/panel_case.html, which reads the hand-offs themselves). One query for a case
+    without hand-offs (most cases): whether it has visible hand-offs and whether a fund could take a
+    referral, as two EXISTS of one row."""
     from charity import selectors
 
     user = request.user
     may_refer = getattr(user, "role", None) in REFERRER_ROLES
     has_handoffs, has_funds = _case_panel_flags(user, case, may_refer)
     handoffs = list(selectors.handoffs_for_case(user, case)) if has_handoffs else []
+    can_refer = may_refer and bool(has_funds)
     return {
         "template": "charity/panel_case.html",
+        "using": "jinja2",
         "case": case,
         "handoffs": handoffs,
-        "can_refer": may_refer and bool(has_funds),
-        "refer_url": reverse("charity-refer", kwargs={"case_pk": case.pk}),
-        "case_url": reverse("charity-case", kwargs={"case_pk": case.pk}),
+        "rows": [_handoff_row(h, case_panel=True) for h in handoffs],
+        "can_refer": can_refer,
+        "refer_url": link("charity-refer", case.pk) if can_refer else "",
     }
 
 
@@ -99,8 +189,8 @@ def case_panels(request: Any, case: Any) -> list[dict[str, Any]]:
     return [case_panel_context(request, case)]
 
 
-# What the household panel's rows show (charity/includes/handoff_rows.html): not the fund and the
-# two staff users of ``handoffs_visible_to``'s joins.
+# What the household panel's rows show (templates/jinja2/charity/panel_household.html): not the fund
+# and the two staff users of ``handoffs_visible_to``'s joins.
 _HOUSEHOLD_PANEL_COLUMNS = (
     "case__receipt_no",
     "street__name",
@@ -147,4 +237,10 @@ def household_panels(request: Any, household: Any) -> list[dict[str, Any]]:
     )
     if not handoffs:
         return []
-    return [{"template": "charity/panel_household.html", "handoffs": handoffs}]
+    return [
+        {
+            "template": "charity/panel_household.html",
+            "using": "jinja2",
+            "rows": [_handoff_row(h, case_panel=False) for h in handoffs],
+        }
+    ]

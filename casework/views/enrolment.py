@@ -23,6 +23,8 @@ from django.views.decorators.http import require_POST
 
 from accounts.errors import BusinessError
 from accounts.frozen import FrozenQuery
+from accounts.hooks import link
+from accounts.labels import choice_labels
 from accounts.models import Role, User
 from casework.models import Tier
 from casework.models.enrolment import (
@@ -194,8 +196,8 @@ def enrolment_recheck(request: HttpRequest, pk: int) -> HttpResponse:
     return redirect("enrolment-detail", enrolment.pk)
 
 
-# What the household page's enrolment panel shows (casework/enrolment/household_panel.html): not the
-# household, street, case and period joins of ``enrolments_visible_to``.
+# What the household page's enrolment panel shows (templates/jinja2/casework/enrolment/household_panel.html):
+# not the household, street, case and period joins of ``enrolments_visible_to``.
 _HOUSEHOLD_PANEL_COLUMNS = ("household", "status", "tier", "monthly_amount", "next_review_due")
 
 
@@ -212,10 +214,24 @@ def _household_enrolment(user: Any, household_id: int) -> QuerySet[Any]:
 _HOUSEHOLD_ENROLMENT: FrozenQuery[Any] = FrozenQuery(_household_enrolment)  # compiled once per kind of user
 
 
+_PANEL_STATUS_CLASS = {"active": "ok", "exiting": "warn"}  # the badge's colour; else "bad"
+
+
 def household_panel_context(request: HttpRequest, household: Any) -> dict[str, Any] | None:
     """The household page's enrolment panel (see casework.hooks)."""
     found = _HOUSEHOLD_ENROLMENT.rows("household-enrolment", user=request.user, household_id=household.pk)
     if not found:
         return None
     enrolment = found[0]
-    return {"template": "casework/enrolment/household_panel.html", "enrolment": enrolment}
+    tiers = choice_labels(Tier, lambda: Tier.choices)
+    statuses = choice_labels(EnrolmentStatus, lambda: EnrolmentStatus.choices)
+    return {
+        "template": "casework/enrolment/household_panel.html",
+        "using": "jinja2",
+        "enrolment": enrolment,
+        "tier_label": tiers.get(enrolment.tier, enrolment.tier),
+        "status_label": statuses.get(enrolment.status, enrolment.status),
+        "status_class": _PANEL_STATUS_CLASS.get(enrolment.status, "bad"),
+        "review_due": enrolment.next_review_due.isoformat(),  # as |date:"Y-m-d" prints it
+        "url": link("enrolment-detail", enrolment.pk),
+    }

@@ -3,6 +3,7 @@ street's rectification list (整改). Views validate with forms; the services de
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from django import forms
@@ -19,6 +20,8 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from accounts.errors import BusinessError
+from accounts.hooks import link
+from accounts.labels import choice_labels
 from accounts.models import Region
 from casework import selectors_spotcheck as sel
 from casework.forms_spotcheck import CloseForm, RespondForm, ResultForm, SpotCheckForm
@@ -271,6 +274,45 @@ def rectification_list(request: HttpRequest) -> HttpResponse:
     )
 
 
+@dataclass(frozen=True, slots=True)
+class CasePanelRow:
+    """A spot-check item as the case page's panel prints it (templates/jinja2/casework/spotcheck/panel_case.html)."""
+
+    url: str
+    spot_check_id: int
+    seq: int
+    result_class: str
+    result_label: str
+    rectification_open: bool
+    rectification_label: str  # "" without a rectification
+    due: str  # as |date:"Y-m-d" prints the deadline; "" without one
+    late: bool  # an open rectification past its deadline
+    note: str
+
+
+def _case_panel_rows(items: list[Any], today: Any) -> list[CasePanelRow]:
+    results = choice_labels(CheckResult, lambda: CheckResult.choices)
+    rectifications = choice_labels(RectificationStatus, lambda: RectificationStatus.choices)
+    rows = []
+    for i in items:
+        status = i.rectification_status
+        rows.append(
+            CasePanelRow(
+                url=link("spotcheck-item", i.pk),
+                spot_check_id=i.spot_check_id,
+                seq=i.seq,
+                result_class="ok" if i.result == "correct" else "bad",
+                result_label=results.get(i.result, i.result),
+                rectification_open=status == "open",
+                rectification_label=rectifications.get(status, status) if status else "",
+                due=i.rectify_due.isoformat() if i.rectify_due else "",
+                late=bool(i.rectify_due) and status == "open" and i.rectify_due < today,
+                note=i.note,
+            )
+        )
+    return rows
+
+
 def case_panel(request: HttpRequest, case: Any) -> list[dict[str, Any]]:
     """The case page's panel: spot-check results and rectifications of this case the user may see."""
     user = request.user
@@ -282,7 +324,15 @@ def case_panel(request: HttpRequest, case: Any) -> list[dict[str, Any]]:
         items = [i for i in items if i.rectification_status]
     if not items:
         return []
-    return [{"template": "casework/spotcheck/panel_case.html", "items": items, "today": timezone.localdate()}]
+    today = timezone.localdate()
+    return [
+        {
+            "template": "casework/spotcheck/panel_case.html",
+            "using": "jinja2",
+            "items": _case_panel_rows(items, today),
+            "today": today,
+        }
+    ]
 
 
 # --- hooks (merged into casework/hooks.py) ----------------------------------------------------------
