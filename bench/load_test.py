@@ -5,7 +5,10 @@
     .venv/bin/python bench/load_test.py --scenario ceiling    # only the sign-in page: the machine's ceiling
 
 1. makes sure the database exists (``bench/scale_data.py --database hefei_aid_bench_load
-   --households 200000 --applications 1000000 --enrolled 120000``; reused when ready);
+   --households 200000 --applications 1000000 --enrolled 120000``; reused when ready) and runs on a
+   fresh copy of it (``hefei_aid_bench_load_run``, ``CREATE DATABASE … TEMPLATE``, ≈ 7 s, dropped
+   after the run), so that every run starts from the same caseload (``--on-built-database`` keeps
+   the intakes instead);
 2. prepares the scenario: API tokens and the street staff accounts to sign in with (the demo clerks
    and reviewers of the four demo streets and the bench staff of more streets), per street a sample
    of case ids, household ids and masked IDs (``var/bench/load_fixture.json``);
@@ -38,6 +41,7 @@ import time
 import urllib.request
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlparse, urlunparse
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(BASE_DIR))
@@ -64,6 +68,39 @@ def ensure_database(args: argparse.Namespace) -> None:
     subprocess.run(
         scale_data.command(args.database, args.households, args.applications, args.enrolled), check=True, cwd=BASE_DIR
     )
+
+
+def copy_database(source: str, copy: str) -> float:
+    """``copy`` made afresh from ``source`` (``CREATE DATABASE … TEMPLATE``, a file copy: the rows,
+    indexes, statistics and visibility map as built), so that every run starts from the same
+    caseload: the intakes of earlier runs would otherwise pile up as open cases in the streets the
+    bench signs in to and make each run's queue counts a little dearer than the last. Returns seconds."""
+    import psycopg2
+
+    parsed = urlparse(eb.bench_database_url(source))
+    admin = psycopg2.connect(urlunparse(parsed._replace(path="/postgres")))
+    admin.autocommit = True
+    t0 = time.time()
+    with admin.cursor() as cur:
+        cur.execute(f'DROP DATABASE IF EXISTS "{copy}" WITH (FORCE)')
+        # A template must have no other session (left over by a build or an earlier run).
+        cur.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = %s", [source])
+        cur.execute("SHOW server_version_num")
+        file_copy = " STRATEGY = FILE_COPY" if int(cur.fetchone()[0]) >= 150000 else ""
+        cur.execute(f'CREATE DATABASE "{copy}" TEMPLATE "{source}"{file_copy}')
+    admin.close()
+    return time.time() - t0
+
+
+def drop_database(name: str) -> None:
+    import psycopg2
+
+    parsed = urlparse(eb.bench_database_url(name))
+    admin = psycopg2.connect(urlunparse(parsed._replace(path="/postgres")))
+    admin.autocommit = True
+    with admin.cursor() as cur:
+        cur.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    admin.close()
 
 
 def prepare(args: argparse.Namespace, run: str) -> dict[str, Any]:
@@ -264,6 +301,14 @@ class LoadSampler:
         self._thread.join()
 
 
+def machine_gauge() -> float:
+    """Milliseconds a fixed piece of pure Python takes here now (best of five): the machine's speed
+    drifts by ±15 % from minute to minute (it is shared), and this says how fast it was around a run."""
+    import timeit
+
+    return round(min(timeit.repeat("sum(range(1_000_000))", number=20, repeat=5)) * 1000 / 20, 2)
+
+
 def cpu_seconds(pids: list[int]) -> float:
     import psutil
 
@@ -414,6 +459,12 @@ def main() -> None:
         help="mix: the staff mix of bench/load/locustfile.py; ceiling: only the sign-in page (the machine's ceiling)",
     )
     parser.add_argument(
+        "--on-built-database",
+        action="store_true",
+        help="run on the built database itself, keeping every run's intakes (default: on a fresh copy "
+        "of it, <database>_run, dropped after the run)",
+    )
+    parser.add_argument(
         "--py-spy",
         action="store_true",
         help="sample the gunicorn workers with py-spy during the run (var/bench/load_<run>_pyspy.txt; "
@@ -425,6 +476,10 @@ def main() -> None:
     OUT.mkdir(parents=True, exist_ok=True)
     run = time.strftime("%Y%m%dT%H%M%S", time.gmtime())
     ensure_database(args)
+    built = args.database
+    if not args.on_built_database:
+        args.database = f"{built}_run"
+        log(f"copy of {built} for this run: {args.database} ({copy_database(built, args.database):.1f} s)")
     fixture = prepare(args, run)
     fixture_path = OUT / "load_fixture.json"
     fixture_path.write_text(json.dumps(fixture, ensure_ascii=False))
@@ -435,6 +490,7 @@ def main() -> None:
         f"{len(fixture['accounts'])} accounts on {len(fixture['streets'])} streets; load {load_avg()}"
     )
     before = load_avg()
+    gauge_before = machine_gauge()
     gunicorn = start_gunicorn(args, run)
     try:
         logins = sign_in(args, fixture)
@@ -461,6 +517,9 @@ def main() -> None:
     final = read_stats(run)
     stats = final["endpoints"]
     writes = count_writes(args, run, writes_log)
+    if not args.on_built_database:
+        drop_database(args.database)
+    gauge = [gauge_before, machine_gauge()]
     summary = {
         "run": run,
         "label": args.label,
@@ -476,6 +535,7 @@ def main() -> None:
             "locust": round(locust_cpu, 1),
         },
         "wall_seconds": round(wall, 1),
+        "machine_gauge_ms": gauge,
         "login_post_ms": [round(x) for x in logins],
         "endpoints": stats,
         "errors": final["errors"],
@@ -495,7 +555,8 @@ def main() -> None:
     print(
         f"load average before {before}, during {summary['load_average_during']}, after {summary['load_average_after']}; "
         f"CPU s gunicorn {summary['cpu_seconds']['gunicorn']}, postgres {summary['cpu_seconds']['postgres']}, "
-        f"locust {summary['cpu_seconds']['locust']} over {summary['wall_seconds']} s"
+        f"locust {summary['cpu_seconds']['locust']} over {summary['wall_seconds']} s; "
+        f"machine gauge before/after {gauge[0]} / {gauge[1]} ms"
     )
     total = next((row["requests"] for row in stats if row["endpoint"] == "ALL"), 0)
     if total:
