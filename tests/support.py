@@ -5,6 +5,8 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
+from django.conf import settings
+from django.test import Client
 from rest_framework.test import APIClient
 from stdnum.cn import ric
 
@@ -20,6 +22,21 @@ COMMUNITY_B = "340104002001"
 def make_resident_id(county: str = "340104", birth: dt.date = dt.date(1980, 5, 17), seq: int = 123) -> str:
     body = f"{county}{birth:%Y%m%d}{seq:03d}"
     return body + ric.calc_check_digit(body + "0")
+
+
+def page_client(user: User, language: str = "zh-hans") -> Client:
+    """A browser session of ``user`` with the page language chosen (the language switch's cookie)."""
+    client = Client()
+    client.force_login(user)
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = language
+    return client
+
+
+def page_html(user: User, url: str, language: str = "zh-hans") -> str:
+    """The HTML of a page ``user`` opens (HTTP 200 asserted)."""
+    response = page_client(user, language).get(url)
+    assert response.status_code == 200, (url, response.status_code)
+    return str(response.content.decode())
 
 
 def api_client(user: User | None) -> APIClient:

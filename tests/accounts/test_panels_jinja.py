@@ -14,9 +14,8 @@ from typing import Any
 
 import jinja2
 import pytest
-from django.conf import settings
 from django.template import TemplateDoesNotExist, loader
-from django.test import Client, RequestFactory
+from django.test import RequestFactory
 from django.utils import timezone, translation
 
 from accounts.hooks import collect, link, render_panels
@@ -28,7 +27,7 @@ from charity.services import funds as fund_services
 from eligibility import services as eligibility_services
 from tests.casework.test_enrolment import enrol
 from tests.charity.helpers import make_case, refer
-from tests.support import STREET_A
+from tests.support import STREET_A, page_client, page_html
 
 pytestmark = pytest.mark.django_db
 
@@ -48,19 +47,6 @@ HOUSEHOLD_PANELS = [
     "charity/panel_household.html",
 ]
 CASE_PANELS = ["casework/plans/panel_case.html", "charity/panel_case.html"]
-
-
-def _client(user: User, language: str = "zh-hans") -> Client:
-    client = Client()
-    client.force_login(user)
-    client.cookies[settings.LANGUAGE_COOKIE_NAME] = language
-    return client
-
-
-def _html(user: User, url: str, language: str = "zh-hans") -> str:
-    response = _client(user, language).get(url)
-    assert response.status_code == 200, url
-    return str(response.content.decode())
 
 
 def _officer() -> User:
@@ -111,7 +97,7 @@ def test_the_panels_are_jinja2_templates_printed_by_the_jinja2_engine(clerk_a: U
                 loader.get_template(panel["template"], using="django")
     # The pages' test-client responses list them among the Jinja2 templates rendered.
     for url, names in ((f"/households/{household.pk}/", HOUSEHOLD_PANELS), (f"/cases/{case.pk}/", CASE_PANELS)):
-        response = _client(clerk_a).get(url)
+        response = page_client(clerk_a).get(url)
         rendered = {t.name: t for t in response.templates}
         for name in names:
             assert isinstance(rendered[name], jinja2.Template), name
@@ -122,7 +108,7 @@ def test_household_panels_in_both_languages(clerk_a: User, family: dict[str, Any
     household = case.household
     today = eligibility_services.today().isoformat()
     url = f"/households/{household.pk}/"
-    zh = _html(clerk_a, url)
+    zh = page_html(clerk_a, url)
     for text in (
         "<h2>资格试算 <span",
         f"（按 {today} 在册信息与现行参数，仅供参考，不是认定决定）",
@@ -142,7 +128,7 @@ def test_household_panels_in_both_languages(clerk_a: User, family: dict[str, Any
         f"<td>{timezone.localtime(handoff.referred_at):%Y-%m-%d %H:%M}</td>",
     ):
         assert text in zh, text
-    en = _html(clerk_a, url, "en")
+    en = page_html(clerk_a, url, "en")
     for text in (
         "<h2>Eligibility trial calculation <span",
         f"Based on registered data and current parameters as of {today}; for reference only, not a determination",
@@ -180,7 +166,7 @@ def test_household_panels_of_another_street_and_without_records(clerk_b: User, c
 def test_the_evaluations_error_is_shown(clerk_a: User, monkeypatch: pytest.MonkeyPatch) -> None:
     case = make_case(clerk_a)
     monkeypatch.setattr(eligibility_services, "today", lambda: dt.date(2019, 6, 30))  # before the first standard
-    html = _html(clerk_a, f"/households/{case.household_id}/")
+    html = page_html(clerk_a, f"/households/{case.household_id}/")
     assert "（按 2019-06-30 在册信息与现行参数，仅供参考，不是认定决定）" in html
     assert '<div class="error-box">参数 dibao_standard 在地区' in html and "2019-06-30 没有生效的取值" in html
     assert "<dt>低保标准</dt>" not in html
@@ -204,7 +190,7 @@ def test_case_panels_escape_typed_text_and_print_local_times(
         amount=Decimal("1234567.5"),
         reason=REASON,
     )
-    zh = _html(clerk_a, f"/cases/{case.pk}/")
+    zh = page_html(clerk_a, f"/cases/{case.pk}/")
     for text in (
         f'<span class="brand-badge">{BRAND_PRINTED}</span>',
         "<dt>实物救助</dt><dd>1 项，折合 ¥60.00，已发放 0 项</dd>",
@@ -223,7 +209,7 @@ def test_case_panels_escape_typed_text_and_print_local_times(
         assert text in zh, text
     for raw in (FUND_NAME, CONSENT, BRAND, REASON):
         assert raw not in zh, raw
-    en = _html(clerk_a, f"/cases/{case.pk}/", "en")
+    en = page_html(clerk_a, f"/cases/{case.pk}/", "en")
     for text in (
         "<h2>Assistance plan (cash + in-kind + services)",
         "1 items, worth ¥60.00, 0 delivered",
@@ -239,7 +225,7 @@ def test_case_panels_escape_typed_text_and_print_local_times(
         assert text in en, text
     assert "<h2>慈善救助衔接</h2>" not in en and "已转介(待受理)" not in en
     # The charity case page prints the same section through the Django twin, from the same panel.
-    charity_page = _html(clerk_a, f"/charity/cases/{case.pk}/")
+    charity_page = page_html(clerk_a, f"/charity/cases/{case.pk}/")
     section = zh[zh.index('<section class="card handoff-panel"') :]
     section = section[: section.index("</section>")]
     assert section in charity_page and REASON_PRINTED in section and FUND_NAME_PRINTED in section
@@ -270,7 +256,7 @@ def test_refer_button_by_role_and_funds(clerk_a: User, supervisor_shushan: User)
 def test_a_case_page_without_plan_or_hand_offs_still_has_both_panels(clerk_a: User) -> None:
     case = make_case(clerk_a)
     assert Case.objects.filter(pk=case.pk).exists()
-    html = _html(clerk_a, f"/cases/{case.pk}/")
+    html = page_html(clerk_a, f"/cases/{case.pk}/")
     assert html.count('<section class="card" id="plan-panel">') == 1
     assert html.count('<section class="card handoff-panel" id="charity-handoffs">') == 1
     assert "<dt>实物救助</dt><dd>0 项，折合 ¥0，已发放 0 项</dd>" in html

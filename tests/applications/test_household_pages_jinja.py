@@ -10,24 +10,16 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
-from django.conf import settings
 from django.test import Client
 
 from accounts.models import Region, User
 from applications.models import Household, Member
 from applications.services import household_create
-from tests.support import COMMUNITY_A, STREET_A, make_resident_id
+from tests.support import COMMUNITY_A, STREET_A, make_resident_id, page_client
 
 pytestmark = pytest.mark.django_db
 
 ROW_LINK = re.compile(r'<a href="/households/(\d+)/">')
-
-
-def _client(user: User, language: str = "zh-hans") -> Client:
-    client = Client()
-    client.force_login(user)
-    client.cookies[settings.LANGUAGE_COOKIE_NAME] = language
-    return client
 
 
 def _html(client: Client, url: str) -> str:
@@ -64,7 +56,7 @@ def _script_household(clerk: User) -> Household:
 def test_household_page_shows_the_household_its_members_masked_and_the_other_apps_sections(
     clerk_a: User, household_a: Household
 ) -> None:
-    html = _html(_client(clerk_a), f"/households/{household_a.pk}/")
+    html = _html(page_client(clerk_a), f"/households/{household_a.pk}/")
     assert '<html lang="zh-Hans">' in html
     for label in ("基本情况", "财产与支出", "家庭成员", "变更记录", "户籍地址", "开户银行/账号", "劳动能力"):
         assert label in html, label
@@ -84,7 +76,7 @@ def test_household_page_shows_the_household_its_members_masked_and_the_other_app
 
 
 def test_household_page_in_english(clerk_a: User, household_a: Household) -> None:
-    html = _html(_client(clerk_a, "en"), f"/households/{household_a.pk}/")
+    html = _html(page_client(clerk_a, "en"), f"/households/{household_a.pk}/")
     assert '<html lang="en">' in html
     for label in (
         "Basic information",
@@ -110,7 +102,7 @@ def test_household_page_in_english(clerk_a: User, household_a: Household) -> Non
 def test_reveal_shows_that_members_full_id_once_and_a_short_reason_is_refused(
     approver_a: User, household_a: Household
 ) -> None:
-    client = _client(approver_a)
+    client = page_client(approver_a)
     head, spouse = (Member.objects.get(household=household_a, name=name) for name in ("张三", "李梅"))
     html = _html(client, f"/households/{household_a.pk}/")
     assert (
@@ -133,7 +125,7 @@ def test_reveal_shows_that_members_full_id_once_and_a_short_reason_is_refused(
 
 def test_typed_in_markup_and_quotes_are_escaped_as_django_escapes_them(clerk_a: User) -> None:
     household = _script_household(clerk_a)
-    client = _client(clerk_a)
+    client = page_client(clerk_a)
     name = "&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt;"
     address = "&lt;b&gt;&quot;长江&#x27;路&quot;&lt;/b&gt; &amp; 1号"
     html = _html(client, f"/households/{household.pk}/")
@@ -149,7 +141,7 @@ def test_typed_in_markup_and_quotes_are_escaped_as_django_escapes_them(clerk_a: 
 def test_list_search_by_id_name_and_number_shows_masked_ids_only(
     clerk_a: User, clerk_b: User, household_a: Household
 ) -> None:
-    client = _client(clerk_a)
+    client = page_client(clerk_a)
     head = Member.objects.get(household=household_a, name="张三")
     for term in (head.id_number, head.id_masked, "张三", "李梅", str(household_a.pk)):
         html = _html(client, f"/households/?q={term}")
@@ -160,13 +152,13 @@ def test_list_search_by_id_name_and_number_shows_masked_ids_only(
     html = _html(client, f"/households/?q={head.id_number}")
     assert f'name="q" value="{head.id_masked}"' in html  # the typed full ID is masked in the box too
     assert "没有符合条件的家庭" in _html(client, "/households/?q=王五")
-    assert "No eligible households" in _html(_client(clerk_a, "en"), "/households/?q=王五")
-    assert ROW_LINK.findall(_html(_client(clerk_b), f"/households/?q={household_a.pk}")) == []
+    assert "No eligible households" in _html(page_client(clerk_a, "en"), "/households/?q=王五")
+    assert ROW_LINK.findall(_html(page_client(clerk_b), f"/households/?q={household_a.pk}")) == []
 
 
 def test_list_labels_in_both_languages_and_the_street_filter(supervisor_shushan: User, household_a: Household) -> None:
-    zh = _html(_client(supervisor_shushan), f"/households/?street={STREET_A}")
-    en = _html(_client(supervisor_shushan, "en"), f"/households/?street={STREET_A}")
+    zh = _html(page_client(supervisor_shushan), f"/households/?street={STREET_A}")
+    en = _html(page_client(supervisor_shushan, "en"), f"/households/?street={STREET_A}")
     for label in ("<h1>家庭档案</h1>", "<th>户主</th>", "<th>证件号</th>", "全部街道", ">查询</button>"):
         assert label in zh, label
     for label in ("<h1>Household records</h1>", "<th>Head of household</th>", "All street offices", ">Search</button>"):
@@ -186,7 +178,7 @@ def _more_households(n: int) -> list[Household]:
 def test_list_pages_keep_the_other_parameters(clerk_a: User, household_a: Any) -> None:
     _more_households(26)  # 27 with household_a
     newest_first = list(Household.objects.filter(street_id=STREET_A).order_by("-id").values_list("pk", flat=True))
-    client = _client(clerk_a)
+    client = page_client(clerk_a)
     first = _html(client, "/households/")
     assert ROW_LINK.findall(first) == [str(pk) for pk in newest_first[:25]]
     assert '<a href="?page=2">下一页</a>' in first and "<span>第 1 / 2 页</span>" in first and "上一页" not in first
@@ -195,5 +187,5 @@ def test_list_pages_keep_the_other_parameters(clerk_a: User, household_a: Any) -
     assert '<a href="?x=a%26b&page=1">上一页</a>' in second and "<span>第 2 / 2 页</span>" in second
     assert "下一页" not in second
     assert "<td>长江西路100号3栋502室</td>" in second  # household_a, the oldest
-    english = _html(_client(clerk_a, "en"), "/households/?page=2")
+    english = _html(page_client(clerk_a, "en"), "/households/?page=2")
     assert '<a href="?page=1">Previous page</a>' in english and "<span>Page 2 / 2</span>" in english
