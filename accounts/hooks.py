@@ -15,16 +15,11 @@ The dependency direction of STYLE.md holds: applications never imports casework 
 from __future__ import annotations
 
 import importlib
-from collections.abc import Callable
 from types import ModuleType
 from typing import Any
 
-from django.core.signals import setting_changed
 from django.http import HttpRequest
-from django.urls import get_script_prefix, get_urlconf
 from django.utils.safestring import SafeString, mark_safe
-
-from accounts.links import url_of
 
 HOOK_APPS = ["applications", "eligibility", "casework", "charity", "oversight"]
 
@@ -56,29 +51,6 @@ def render_panels(name: str, request: HttpRequest, **context: Any) -> list[SafeS
         )
         for panel in collect(name, request, *context.values())
     ]
-
-
-# Per process: ``url_of(name)`` (one ``reverse()``) under the script prefix and URL configuration it
-# was made with.
-_LINKS: dict[tuple[str, str, Any], Callable[[int], str]] = {}
-
-
-def link(name: str, pk: int) -> str:
-    """``reverse(name, args=[pk])`` of a URL with one argument, for the panels: the URL differs only by
-    the id, so ``reverse()`` runs once per process and name (``accounts.links.url_of``)."""
-    key = (name, get_script_prefix(), get_urlconf())
-    make = _LINKS.get(key)
-    if make is None:
-        make = _LINKS[key] = url_of(name)
-    return make(pk)
-
-
-def _forget_links(*, setting: str, **kwargs: Any) -> None:
-    if setting in {"ROOT_URLCONF", "INSTALLED_APPS"}:
-        _LINKS.clear()
-
-
-setting_changed.connect(_forget_links)
 
 
 def collect(name: str, *args: Any) -> list[Any]:

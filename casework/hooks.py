@@ -60,10 +60,10 @@ def _household_case_rows(cases: list[Any]) -> list[HouseholdCaseRow]:
     rows, casework/views/rows.py): no status badge, ``reverse()``, ``|date`` or label lookups per
     row in the template."""
     from applications.models import AssistanceType
-    from casework.models import CaseStatus
+    from casework.models.case import status_labels
     from casework.views.rows import case_url, status_class
 
-    statuses = choice_labels(CaseStatus, lambda: CaseStatus.choices)
+    statuses = status_labels()
     types = choice_labels(AssistanceType, lambda: AssistanceType.choices)
     url = case_url()
     return [

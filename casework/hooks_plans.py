@@ -13,18 +13,16 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from django.conf import settings
 from django.template.defaultfilters import truncatechars
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.formats import localize
 from django.utils.html import conditional_escape
 from django.utils.safestring import mark_safe
-from django.utils.timezone import template_localtime  # type: ignore[attr-defined]  # not in the stubs
 from django.utils.translation import gettext as _
 
-from accounts.hooks import link
 from accounts.labels import choice_labels
+from accounts.links import link
 from accounts.models import Role
 
 Hook = Callable[..., list[Any]]
@@ -74,7 +72,7 @@ class OrderRow:
 
 @dataclass(frozen=True, slots=True)
 class ReferralEventRow:
-    at: str  # local time, as Django's |date:"Y-m-d H:i" prints it
+    at: Any  # a database time: the template prints it with |date("Y-m-d H:i") (local time)
     actor: str
     to_status: str
     note: str  # at most 80 characters (|truncatechars:80)
@@ -115,10 +113,7 @@ def _joined(values: Any) -> Any:
 
 
 def _printed(value: int | Decimal) -> str:
-    """A number as Django's templates print it into a {% blocktranslate %} sentence (localized, escaped);
-    an int is its digits unless numbers are printed with thousands separators."""
-    if type(value) is int and not settings.USE_THOUSAND_SEPARATOR:
-        return str(value)
+    """A number as Django's templates print it into a {% blocktranslate %} sentence (localized, escaped)."""
     return conditional_escape(localize(value))
 
 
@@ -162,7 +157,7 @@ def _referral_rows(referrals: list[Any], today: Any) -> list[ReferralRow]:
             overdue=r.is_overdue(today),
             events=[
                 ReferralEventRow(
-                    at=f"{template_localtime(e.at):%Y-%m-%d %H:%M}",
+                    at=e.at,
                     actor=e.actor.display_name,
                     to_status=event_statuses.get(e.to_status, e.to_status),
                     note=truncatechars(e.note, 80) if e.note else "",

@@ -10,11 +10,10 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django.urls import reverse
-from django.utils.timezone import template_localtime  # type: ignore[attr-defined]  # not in the stubs
 from django.utils.translation import gettext as _
 
-from accounts.hooks import link
 from accounts.labels import choice_labels
+from accounts.links import link
 from accounts.models import Role
 from charity.models import REFERRER_ROLES, HandOff, HandOffStatus, NeedType
 from charity.templatetags.charity_tags import yuan
@@ -85,7 +84,7 @@ def _case_panel_flags(user: Any, case: Any, may_refer: bool) -> tuple[bool, bool
 class EventRow:
     """A line of a hand-off's timeline on the case panel."""
 
-    at: str  # local time, as Django's |date:"Y-m-d H:i" prints it
+    at: Any  # a database time: the template prints it with |date("Y-m-d H:i") (local time)
     actor: str
     label: str
     amount: str | None  # ``yuan`` of the amount, None without one
@@ -114,12 +113,7 @@ class HandOffRow:
     # the household panel's
     receipt_no: str = ""
     street_name: str = ""
-    referred_at: str = ""
-
-
-def _minute(value: Any) -> str:
-    """A database time as Django's ``|date:"Y-m-d H:i"`` prints it (in the local time zone)."""
-    return f"{template_localtime(value):%Y-%m-%d %H:%M}"
+    referred_at: Any = None  # a database time, printed with |date("Y-m-d H:i")
 
 
 def _handoff_row(handoff: HandOff, *, case_panel: bool) -> HandOffRow:
@@ -140,7 +134,7 @@ def _handoff_row(handoff: HandOff, *, case_panel: bool) -> HandOffRow:
             **common,
             receipt_no=handoff.case.receipt_no,
             street_name=handoff.street.name,
-            referred_at=_minute(handoff.referred_at),
+            referred_at=handoff.referred_at,
         )
     return HandOffRow(
         **common,
@@ -149,7 +143,7 @@ def _handoff_row(handoff: HandOff, *, case_panel: bool) -> HandOffRow:
         consent_on=handoff.consent_on.isoformat(),
         events=[
             EventRow(
-                at=_minute(event.at),
+                at=event.at,
                 actor=event.actor.display_name,
                 label=event.label,
                 amount=None if event.amount is None else yuan(event.amount),

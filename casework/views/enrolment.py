@@ -23,8 +23,8 @@ from django.views.decorators.http import require_POST
 
 from accounts.errors import BusinessError
 from accounts.frozen import FrozenQuery
-from accounts.hooks import link
 from accounts.labels import choice_labels
+from accounts.links import link
 from accounts.models import Role, User
 from casework.models import Tier
 from casework.models.enrolment import (

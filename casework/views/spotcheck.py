@@ -20,8 +20,8 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from accounts.errors import BusinessError
-from accounts.hooks import link
 from accounts.labels import choice_labels
+from accounts.links import link
 from accounts.models import Region
 from casework import selectors_spotcheck as sel
 from casework.forms_spotcheck import CloseForm, RespondForm, ResultForm, SpotCheckForm

@@ -119,3 +119,14 @@ def test_compiled_templates_escape_output_but_keep_html_and_macro_output_as_it_i
         assert template.render(s="", safe="", html="", n=1234567).endswith("|1,234,567|")  # through localize()
     with pytest.raises(UndefinedError):
         engines["jinja2"].env.from_string("{{ missing }}").render({})  # type: ignore[attr-defined]
+
+
+def test_row_links_are_built_once_per_url_name_and_forgotten_when_the_url_conf_changes(settings: object) -> None:
+    from accounts import links
+
+    links._MAKERS.clear()
+    make = links.url_of("case-detail")
+    assert make(7) == "/cases/7/" and links.link("case-detail", 12) == "/cases/12/"
+    assert links.url_of("case-detail") is make and len(links._MAKERS) == 1
+    settings.ROOT_URLCONF = "hefei_aid.urls"  # type: ignore[attr-defined]
+    assert links._MAKERS == {}

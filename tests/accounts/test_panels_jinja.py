@@ -18,7 +18,8 @@ from django.template import TemplateDoesNotExist, loader
 from django.test import RequestFactory
 from django.utils import timezone, translation
 
-from accounts.hooks import collect, link, render_panels
+from accounts.hooks import collect, render_panels
+from accounts.links import link
 from accounts.models import Region, Role, User
 from casework.models import Case
 from casework.services import plans as plan_services
