@@ -2,12 +2,12 @@
 
 Both are Jinja2 (templates/jinja2/applications/; hefei_aid/jinja2.py says why): what their rows show
 is computed here in one pass, as the work queue's (casework/views/rows.py), and the templates only
-print it. The sections other apps add to the household page stay their apps' Django templates.
+print it. The sections other apps add to the household page are printed by their own templates
+(``accounts.hooks.render_panels``).
 """
 
 from __future__ import annotations
 
-import datetime as dt
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
@@ -28,7 +28,6 @@ from accounts.errors import BusinessError
 from accounts.hooks import render_panels
 from accounts.labels import choice_labels
 from accounts.links import url_of
-from accounts.models import AuditLog
 from accounts.selectors import STREET_CODE_LENGTH, scope_prefix, streets_visible_to
 from applications import selectors, services
 from applications.models import Household, IncomeItem, Member
@@ -168,36 +167,12 @@ def _member_rows(household: Household, revealed: tuple[int, str] | None) -> list
     ]
 
 
-@dataclass(frozen=True, slots=True)
-class AuditRow:
-    """A row of the household page's change history."""
-
-    at: dt.datetime  # printed with ``|date``, in local time
-    actor: str
-    action: str
-    reason: str
-
-
-def _audit_rows(rows: list[AuditLog]) -> list[AuditRow]:
-    return [
-        AuditRow(
-            at=r.at,
-            actor=r.actor_label,
-            action=str(r.action_display),
-            reason=r.reason,
-        )
-        for r in rows
-    ]
-
-
 def _detail_context(request: HttpRequest, pk: int, revealed: tuple[int, str] | None = None) -> dict[str, object]:
     household = selectors.household_page_load(get_object_or_404(selectors.household_page_queryset(request.user), pk=pk))
-    audit_rows = selectors.household_audit_rows(household)
     return {
         "household": household,
         "member_rows": _member_rows(household, revealed),
-        "audit_rows": audit_rows,
-        "audit": _audit_rows(audit_rows),
+        "audit_rows": selectors.household_audit_rows(household),
         # joined as the Django page's loop printed them
         "panels_html": mark_safe("".join(render_panels("household_panels", request, household=household))),  # noqa: S308  (each panel's template escaped its values)
         "can_reveal": request.user.is_superuser or getattr(request.user, "can_reveal_ids", False),
